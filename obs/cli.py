@@ -1,0 +1,131 @@
+"""The `obs` command: a thin layer over the library (parsing and printing only)."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import click
+import sqlalchemy as sa
+
+from obs import config, db
+from obs.pricing import PriceFileError, default_pricer
+from obs.recost import recost
+from obs.schema import as_utc
+from obs.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+database_url_option = click.option(
+    "--database-url",
+    metavar="URL",
+    default=None,
+    help=f"Store URL; defaults to ${config.ENV_DATABASE_URL}, else {config.DEFAULT_DATABASE_URL}.",
+)
+
+
+def friendly_errors(func: F) -> F:
+    """Problems a person can fix are one line on stderr and exit status 1, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (db.StoreError, PriceFileError) as exc:
+            raise click.ClickException(str(exc)) from None
+        except sa.exc.SQLAlchemyError as exc:
+            url = kwargs.get("database_url") or config.database_url()
+            raise click.ClickException(db.describe_connection_error(exc, url)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="obs")
+def main() -> None:
+    """obs: record every LLM call, see what it cost, replay it."""
+
+
+@main.command()
+@database_url_option
+@friendly_errors
+def init(database_url: str | None) -> None:
+    """Create the store's tables, or upgrade them to the newest schema."""
+    store = Store(database_url, migrate=False)
+    before = db.current_revision(store.engine)
+    db.migrate(store.engine)
+    after = db.current_revision(store.engine)
+    where = db.display_url(store.engine.url)
+    if before == after:
+        click.echo(f"{where}: schema already at revision {after} (newest)")
+    else:
+        click.echo(f"{where}: schema upgraded from {before or 'empty'} to revision {after}")
+
+
+@main.command()
+@database_url_option
+@friendly_errors
+def stats(database_url: str | None) -> None:
+    """Calls, traces, unpriced calls, errors, total cost and size of the store."""
+    store = Store(database_url)
+    s = store.stats()
+    cost = "n/a" if s.total_cost_usd is None else f"${s.total_cost_usd:,.4f}"
+    lines = [
+        ("store", db.display_url(store.engine.url)),
+        ("calls", f"{s.calls:,}"),
+        ("traces", f"{s.traces:,}"),
+        ("unpriced", f"{s.unpriced_calls:,} calls (no known price; not counted as $0)"),
+        ("errors", f"{s.errors:,}"),
+        ("total cost", cost + (" (priced calls only)" if s.unpriced_calls else "")),
+        ("first call", _when(s.first_ts)),
+        ("last call", _when(s.last_ts)),
+        ("size", _bytes(s.size_bytes)),
+    ]
+    for label, value in lines:
+        click.echo(f"{label:<11}{value}")
+
+
+@main.command(name="recost")
+@database_url_option
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+    default=None,
+    help="Only calls at or after this UTC date/time (default: all calls).",
+)
+@friendly_errors
+def recost_command(database_url: str | None, since: datetime | None) -> None:
+    """Recompute stored costs with current prices (genai-prices and $OBS_PRICES_FILE)."""
+    pricer = default_pricer()
+    store = Store(database_url)
+    since_utc = since.replace(tzinfo=UTC) if since else None
+
+    def progress(scanned: int) -> None:
+        click.echo(f"\rrepriced {scanned:,} calls...", nl=False, err=True)
+
+    result = recost(store, pricer, since_utc, progress=progress if sys.stderr.isatty() else None)
+    if sys.stderr.isatty() and result.scanned:
+        click.echo(err=True)
+    scope = f" since {since_utc:%Y-%m-%d %H:%M} UTC" if since_utc else ""
+    click.echo(
+        f"repriced {result.scanned:,} calls{scope}: {result.changed:,} changed, "
+        f"{result.unpriced:,} unpriced (no known price)"
+    )
+
+
+def _when(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{as_utc(value):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _bytes(size: int) -> str:
+    amount = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if amount < 1024 or unit == "GB":
+            return f"{amount:,.0f} {unit}" if unit == "B" else f"{amount:,.1f} {unit}"
+        amount /= 1024
+    return f"{amount:,.1f} TB"

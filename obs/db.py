@@ -1,0 +1,132 @@
+"""Engines and migrations: one way to open the store, whatever the dialect."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+
+from obs import config
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+#: Content may hold values JSON cannot encode (bytes, datetimes): store their text rather than fail the batch.
+_json_dumps = functools.partial(json.dumps, default=str, ensure_ascii=False)
+
+
+class StoreError(Exception):
+    """A problem with the store that a person can fix; the message is one clear line."""
+
+
+def display_url(url: str | URL) -> str:
+    """The URL with any password masked, safe to print."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return str(url)
+
+
+def create_engine(url: str | None = None) -> Engine:
+    """An engine for the store URL (OBS_DATABASE_URL by default), SQLite tuned for several writers."""
+    raw = config.normalize_database_url(url) if url else config.database_url()
+    try:
+        parsed = make_url(raw)
+    except sa.exc.ArgumentError:
+        raise StoreError(
+            f"{config.ENV_DATABASE_URL}={raw!r} is not a database URL; "
+            "expected e.g. sqlite:///obs.db or postgresql://user@host:5432/db"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() != "postgresql":
+        raise StoreError(
+            f"{display_url(parsed)}: obs stores calls in SQLite or PostgreSQL, not {parsed.get_backend_name()}"
+        )
+    try:
+        # Sessions in UTC, so date_trunc('day', ts) in the seed guide's SQL means the UTC day.
+        connect_args = {} if "options" in parsed.query else {"options": "-c TimeZone=UTC"}
+        return sa.create_engine(
+            parsed, pool_pre_ping=True, json_serializer=_json_dumps, connect_args=connect_args
+        )
+    except ModuleNotFoundError as exc:
+        raise StoreError(f"{display_url(parsed)}: driver not installed ({exc.name})") from None
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        folder = Path(database).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise StoreError(f"{display_url(url)}: folder {folder} does not exist")
+    engine = sa.create_engine(url, json_serializer=_json_dumps)
+
+    @event.listens_for(engine, "connect")
+    def _tune(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL: readers never block the writer; busy_timeout: writers from other processes queue up.
+        cursor.execute(f"PRAGMA busy_timeout = {config.SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    return engine
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest migration obs knows."""
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at, None when it has never been initialised."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Create or upgrade the schema to ``revision`` (Alembic), safe when several processes race."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two processes starting at once: one migrates, the other waits and then finds nothing to do.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(727172)"))
+        command.upgrade(_alembic_config(connection), revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Migrate to head if the database is behind (first use creates everything)."""
+    try:
+        if current_revision(engine) == head_revision():
+            return
+        migrate(engine)
+    except sa.exc.OperationalError as exc:
+        # SQLite: another process may have created the tables between our check and our DDL.
+        if engine.dialect.name == "sqlite" and current_revision(engine) == head_revision():
+            return
+        raise StoreError(describe_connection_error(exc, engine.url)) from None
+
+
+def describe_connection_error(exc: BaseException, url: str | URL) -> str:
+    """One line saying which database could not be used and why."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    detail = reason[0] if reason else type(exc).__name__
+    return f"cannot use the database at {display_url(url)} ({config.ENV_DATABASE_URL}): {detail}"

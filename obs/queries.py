@@ -1,0 +1,95 @@
+"""Every query the dashboard and the jobs run lives in ``sql/``, one question per file; this loads and runs them.
+
+``sql/name.sql`` serves both dialects; ``sql/name.postgresql.sql`` / ``sql/name.sqlite.sql`` exist only where the
+dialects really differ. Parameters are named (``:start``); datetimes are passed timezone-aware and bound as UTC.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from obs import config
+
+if TYPE_CHECKING:
+    from obs.store import Store
+
+#: Result columns holding timestamps; they come back as UTC pandas timestamps on both dialects.
+TIME_COLUMNS = frozenset({"ts", "day", "hour", "bucket", "start_ts", "end_ts", "first_ts", "last_ts"})
+
+
+class UnknownQueryError(LookupError):
+    """No file in sql/ answers this question."""
+
+
+def names() -> list[str]:
+    """Every query name in sql/ (dialect variants folded into one name)."""
+    return sorted({path.name.split(".")[0] for path in config.SQL_DIR.glob("*.sql")})
+
+
+@functools.cache
+def load(name: str, dialect: str) -> str:
+    """The SQL text of ``name`` for ``dialect``: its variant if one exists, else the shared file."""
+    for candidate in (config.SQL_DIR / f"{name}.{dialect}.sql", config.SQL_DIR / f"{name}.sql"):
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    raise UnknownQueryError(f"no query {name!r} for {dialect} in {config.SQL_DIR} (known: {', '.join(names())})")
+
+
+def bind_value(value: Any, dialect: str) -> Any:
+    """A parameter as the dialect stores it: datetimes in UTC, naive fixed-width text on SQLite."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware datetime")
+        value = value.astimezone(UTC)
+        if dialect == "sqlite":
+            # The same text format SQLAlchemy writes, so string comparison orders as time does.
+            return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    if isinstance(value, Decimal) and dialect == "sqlite":
+        return float(value)
+    return value
+
+
+def execute(connection: sa.Connection, name: str, **params: Any) -> sa.CursorResult[Any]:
+    """Run ``sql/name`` on an open connection with named parameters."""
+    dialect = connection.dialect.name
+    sql = sa.text(load(name, dialect))
+    return connection.execute(sql, {key: bind_value(value, dialect) for key, value in params.items()})
+
+
+def run(name: str, db: Store | None = None, **params: Any) -> pd.DataFrame:
+    """Run ``sql/name`` against the store (the default one unless ``db`` is given) and return a DataFrame."""
+    if db is None:
+        from obs.store import default_store
+
+        db = default_store()
+    with db.engine.connect() as connection:
+        result = execute(connection, name, **params)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    return tidy(frame)
+
+
+def tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    """Same dtypes from both dialects: Decimal -> float, time columns -> UTC timestamps."""
+    for column in frame.columns:
+        values = frame[column]
+        if column in TIME_COLUMNS:
+            frame[column] = pd.to_datetime(values, utc=True, format="mixed")
+        elif values.dtype == object and _all_decimal(values.dropna()):
+            frame[column] = values.astype("float64")
+    return frame
+
+
+def _all_decimal(values: Iterable[Any]) -> bool:
+    seen = False
+    for value in values:
+        if not isinstance(value, Decimal):
+            return False
+        seen = True
+    return seen

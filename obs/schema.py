@@ -1,0 +1,188 @@
+"""The store's tables, in SQLAlchemy Core. Alembic migrations in obs/migrations create them.
+
+``llm_calls`` is narrow metadata, fast to scan; the content of each call lives in ``llm_call_content`` so
+dashboards stay fast and retention can expire content without touching metrics. Column names follow the
+seed guide's SQL (``ts``, ``feature``, ``model``, ``user_id``, ``cost_usd``, ``latency_ms``, ...).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TIMESTAMP
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcTimestamp(TypeDecorator[datetime]):
+    """Stored as UTC (TIMESTAMPTZ on PostgreSQL, fixed-width ISO text on SQLite), returned tz-aware in UTC."""
+
+    impl = TIMESTAMP(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: obs stores UTC, pass a timezone-aware datetime")
+        value = value.astimezone(UTC)
+        # SQLite has no time zones: store naive UTC so text comparison orders correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def as_utc(value: datetime | str) -> datetime:
+    """A stored timestamp as an aware UTC datetime (SQLite hands back naive UTC text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: JSON everywhere, JSONB on PostgreSQL (indexable, ``::text`` and operators work as in the seed guide).
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+#: Dollars with enough digits for a sub-cent call; NULL means "unpriced", never a fake 0.
+Money = Numeric(20, 10, asdecimal=True)
+
+llm_calls = Table(
+    "llm_calls",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("trace_id", Text, nullable=False),
+    Column("parent_id", Text),
+    Column("ts", UtcTimestamp, nullable=False),
+    Column("user_id", Text),
+    Column("session_id", Text),
+    Column("tenant_id", Text),
+    Column("feature", Text),
+    Column("tags", Json),
+    Column("metadata", Json),
+    Column("provider", Text),
+    Column("model", Text, nullable=False),
+    Column("response_model", Text),
+    Column("temperature", Float),
+    Column("params", Json),
+    Column("prompt_version", Text),
+    Column("finish_reason", Text),
+    Column("prompt_tokens", Integer),
+    Column("completion_tokens", Integer),
+    Column("cached_tokens", Integer),
+    Column("reasoning_tokens", Integer),
+    Column("cost_usd", Money),
+    Column("latency_ms", Integer),
+    Column("latency_ms_first_token", Integer),
+    Column("stream", Boolean, nullable=False, default=False),
+    Column("status", Text, nullable=False, default="ok"),
+    Column("error", Text),
+    Column("error_type", Text),
+    Column("is_refusal", Boolean, nullable=False, default=False),
+    Column("user_feedback", Text),
+    Column("content_state", Text, nullable=False, default="full"),
+    Column("source", Text, nullable=False, default="sdk"),
+    Column("replay_of", Text),
+    Index(None, "ts"),
+    Index(None, "trace_id"),
+    Index(None, "feature", "ts"),
+    Index(None, "user_id", "ts"),
+    Index(None, "model", "ts"),
+)
+
+llm_call_content = Table(
+    "llm_call_content",
+    metadata,
+    Column("call_id", Text, ForeignKey("llm_calls.id", ondelete="CASCADE"), primary_key=True),
+    Column("system_prompt", Text),
+    Column("messages", Json),
+    Column("tools", Json),
+    Column("response", Json),
+    Column("tool_calls", Json),
+    Column("output_text", Text),
+)
+
+spans = Table(
+    "spans",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("trace_id", Text, nullable=False),
+    Column("parent_id", Text),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False, default="span"),
+    Column("start_ts", UtcTimestamp, nullable=False),
+    Column("end_ts", UtcTimestamp),
+    Column("latency_ms", Integer),
+    Column("status", Text, nullable=False, default="ok"),
+    Column("error", Text),
+    Column("input", Json),
+    Column("output", Json),
+    Column("metadata", Json),
+    Column("user_id", Text),
+    Column("session_id", Text),
+    Column("tenant_id", Text),
+    Column("feature", Text),
+    Column("tags", Json),
+    Index(None, "trace_id"),
+    Index(None, "start_ts"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("ts", UtcTimestamp, nullable=False),
+    Column("call_id", Text),
+    Column("trace_id", Text),
+    Column("value", Text, nullable=False),
+    Column("score", Float),
+    Column("comment", Text),
+    Column("source", Text, nullable=False, default="app"),
+    Column("reviewer", Text),
+    Index(None, "call_id"),
+    Index(None, "trace_id"),
+)
+
+eval_cases = Table(
+    "eval_cases",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("dataset", Text, nullable=False, default="default"),
+    Column("call_id", Text, ForeignKey("llm_calls.id", ondelete="CASCADE"), nullable=False),
+    Column("status", Text, nullable=False, default="candidate"),
+    Column("reasons", Json),
+    Column("expected_output", Text),
+    Column("label", Text),
+    Column("notes", Text),
+    Column("reviewer", Text),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("updated_at", UtcTimestamp, nullable=False),
+    UniqueConstraint("dataset", "call_id"),
+    Index(None, "status"),
+)

@@ -1,0 +1,10 @@
+-- Cost per call by model, average and p95 (seed guide, 4A). Unpriced calls are left out of both.
+SELECT model,
+       AVG(cost_usd) AS avg_cost,
+       PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY cost_usd) AS p95_cost,
+       COUNT(*) AS calls,
+       COUNT(*) - COUNT(cost_usd) AS unpriced_calls
+FROM llm_calls
+WHERE ts >= :start AND ts < :end
+GROUP BY model
+ORDER BY model

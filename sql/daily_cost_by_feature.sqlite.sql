@@ -1,0 +1,11 @@
+-- Daily cost by feature (seed guide, 4A). Unpriced calls are counted apart, never priced at $0.
+-- ts is stored as UTC text, so date(ts) is the UTC day.
+SELECT date(ts) AS day,
+       feature,
+       SUM(cost_usd) AS cost,
+       COUNT(*) AS calls,
+       COUNT(*) - COUNT(cost_usd) AS unpriced_calls
+FROM llm_calls
+WHERE ts >= :start AND ts < :end
+GROUP BY 1, 2
+ORDER BY 1 DESC, 2

@@ -1,0 +1,10 @@
+-- Top users by spend (seed guide, 4A).
+SELECT user_id,
+       SUM(cost_usd) AS spend,
+       COUNT(*) AS calls,
+       COUNT(*) - COUNT(cost_usd) AS unpriced_calls
+FROM llm_calls
+WHERE ts >= :start AND ts < :end
+GROUP BY user_id
+ORDER BY spend DESC NULLS LAST, user_id
+LIMIT :limit

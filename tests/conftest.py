@@ -1,0 +1,54 @@
+"""Shared fixtures: every store and query test runs on a real SQLite file and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from obs.store import Store
+
+POSTGRES_URL = os.environ.get("OBS_TEST_POSTGRES_URL")
+SKIP_POSTGRES = (
+    "PostgreSQL tests need OBS_TEST_POSTGRES_URL (a throwaway database; .ci/run creates one and sets it)"
+)
+
+
+def reset_postgres(url: str) -> None:
+    """Empty the throwaway test database so each test starts from a blank schema."""
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'obs.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_POSTGRES)
+    reset_postgres(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A blank database URL of each dialect."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A migrated, empty store of each dialect."""
+    s = Store(db_url)
+    yield s
+    s.close()
