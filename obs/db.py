@@ -105,23 +105,22 @@ def current_revision(engine: Engine) -> str | None:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Create or upgrade the schema to ``revision`` (Alembic), safe when several processes race."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Two processes starting at once: one migrates, the other waits and then finds nothing to do.
+    with engine.connect() as connection:
+        # Two processes starting at once: one migrates, the other waits for it and then finds nothing to do.
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # holds the write lock through every DDL statement
+        else:
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(727172)"))
         command.upgrade(_alembic_config(connection), revision)
+        connection.commit()
 
 
 def ensure_schema(engine: Engine) -> None:
     """Migrate to head if the database is behind (first use creates everything)."""
     try:
-        if current_revision(engine) == head_revision():
-            return
-        migrate(engine)
+        if current_revision(engine) != head_revision():
+            migrate(engine)
     except sa.exc.OperationalError as exc:
-        # SQLite: another process may have created the tables between our check and our DDL.
-        if engine.dialect.name == "sqlite" and current_revision(engine) == head_revision():
-            return
         raise StoreError(describe_connection_error(exc, engine.url)) from None
 
 

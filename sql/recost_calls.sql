@@ -1,4 +1,4 @@
--- Calls with known token counts since :since, one page at a time in (ts, id) order, for `obs recost`.
+-- Calls with known token counts since a date, one page at a time in (ts, id) order, for `obs recost`.
 SELECT id, ts, provider, model, response_model,
        prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd
 FROM llm_calls

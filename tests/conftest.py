@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -52,3 +53,17 @@ def store(db_url: str) -> Iterator[Store]:
     s = Store(db_url)
     yield s
     s.close()
+
+
+@pytest.fixture
+def open_store() -> Iterator[Callable[..., Store]]:
+    """Open stores by URL inside a test; all are closed at teardown."""
+    opened: list[Store] = []
+
+    def factory(url: str, **kwargs: Any) -> Store:
+        opened.append(Store(url, **kwargs))
+        return opened[-1]
+
+    yield factory
+    for s in opened:
+        s.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -19,8 +20,8 @@ SEED_VIEW_COLUMNS = [
 ]  # fmt: skip
 
 
-def test_blank_database_gets_exactly_the_declared_tables_and_columns(db_url: str) -> None:
-    store = Store(db_url)
+def test_blank_database_gets_exactly_the_declared_tables_and_columns(db_url: str, open_store: Callable[..., Store]) -> None:
+    store = open_store(db_url)
     inspector = sa.inspect(store.engine)
     assert set(inspector.get_table_names()) == EXPECTED_TABLES
     for table in metadata.sorted_tables:
@@ -29,28 +30,28 @@ def test_blank_database_gets_exactly_the_declared_tables_and_columns(db_url: str
     assert db.current_revision(store.engine) == db.head_revision()
 
 
-def test_migrated_schema_matches_the_declared_metadata(db_url: str) -> None:
-    store = Store(db_url)
+def test_migrated_schema_matches_the_declared_metadata(db_url: str, open_store: Callable[..., Store]) -> None:
+    store = open_store(db_url)
     with store.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), metadata)
     assert diff == []
 
 
-def test_dashboard_access_paths_are_indexed(db_url: str) -> None:
-    store = Store(db_url)
+def test_dashboard_access_paths_are_indexed(db_url: str, open_store: Callable[..., Store]) -> None:
+    store = open_store(db_url)
     indexes = {tuple(ix["column_names"]) for ix in sa.inspect(store.engine).get_indexes("llm_calls")}
     for path in [("ts",), ("trace_id",), ("feature", "ts"), ("user_id", "ts"), ("model", "ts")]:
         assert path in indexes
 
 
-def test_seed_view_has_the_seed_guides_one_table_shape(db_url: str) -> None:
-    store = Store(db_url)
+def test_seed_view_has_the_seed_guides_one_table_shape(db_url: str, open_store: Callable[..., Store]) -> None:
+    store = open_store(db_url)
     columns = [c["name"] for c in sa.inspect(store.engine).get_columns("llm_calls_full")]
     assert columns == SEED_VIEW_COLUMNS
 
 
-def test_upgrade_from_the_first_migration_keeps_existing_rows(db_url: str) -> None:
-    store = Store(db_url, migrate=False)
+def test_upgrade_from_the_first_migration_keeps_existing_rows(db_url: str, open_store: Callable[..., Store]) -> None:
+    store = open_store(db_url, migrate=False)
     db.migrate(store.engine, "0001")
     assert db.current_revision(store.engine) == "0001"
     with store.engine.begin() as connection:
@@ -69,8 +70,8 @@ def test_upgrade_from_the_first_migration_keeps_existing_rows(db_url: str) -> No
     assert store.get_call("old") is not None
 
 
-def test_store_migrates_on_first_use_and_init_is_idempotent(db_url: str) -> None:
-    first = Store(db_url)
+def test_store_migrates_on_first_use_and_init_is_idempotent(db_url: str, open_store: Callable[..., Store]) -> None:
+    first = open_store(db_url)
     assert db.current_revision(first.engine) == db.head_revision()
     db.migrate(first.engine)  # a second `obs init` changes nothing
-    assert db.current_revision(Store(db_url).engine) == db.head_revision()
+    assert db.current_revision(open_store(db_url).engine) == db.head_revision()

@@ -1,0 +1,227 @@
+"""Every query in sql/ runs on both dialects over one seeded dataset and gives the same numbers."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from obs import queries
+from obs.store import Store
+from tests.conftest import POSTGRES_URL, SKIP_POSTGRES, reset_postgres
+from tests.factories import seeded_calls, thumbs_down
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+CALLS = seeded_calls(NOW)
+FEEDBACK = thumbs_down(CALLS)
+
+#: Parameters for every query in sql/; a new query must add its own here (the meta-test checks).
+PARAMS: dict[str, dict[str, Any]] = {
+    "daily_cost_by_feature": {"start": NOW - timedelta(days=30), "end": NOW},
+    "top_users_by_spend": {"start": NOW - timedelta(days=7), "end": NOW, "limit": 20},
+    "cost_per_call_by_model": {"start": NOW - timedelta(days=7), "end": NOW},
+    "latency_percentiles": {"start": NOW - timedelta(hours=24), "end": NOW},
+    "eval_candidates": {
+        "start": NOW - timedelta(days=7), "end": NOW, "slow_ms": 5000, "expensive_usd": 0.10, "limit": 1000,
+    },
+    "store_stats": {},
+    "store_size": {},
+    "recost_calls": {"since": NOW - timedelta(days=2), "after_ts": NOW - timedelta(days=2), "after_id": "",
+                     "limit": 10_000},
+}  # fmt: skip
+
+#: Columns that differ by nature between runs or engines (random order, physical size).
+UNORDERED = {"eval_candidates"}
+ENGINE_SPECIFIC = {"store_size"}
+
+
+def _seed(url: str) -> Store:
+    store = Store(url)
+    store.write_batch(CALLS, feedback_=FEEDBACK)
+    return store
+
+
+@pytest.fixture(scope="module")
+def sqlite_seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = _seed(f"sqlite:///{tmp_path_factory.mktemp('q') / 'obs.db'}")
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def postgresql_seeded() -> Iterator[Store]:
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_POSTGRES)
+    reset_postgres(POSTGRES_URL)
+    store = _seed(POSTGRES_URL)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def seeded(request: pytest.FixtureRequest) -> Store:
+    return request.getfixturevalue(f"{request.param}_seeded")  # type: ignore[no-any-return]
+
+
+def _normalized(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in one order with JSON columns as text, so frames from both engines compare."""
+    frame = frame.drop(columns=[c for c in ("prompt", "response") if c in frame.columns])
+    if "is_refusal" in frame.columns:
+        frame["is_refusal"] = frame["is_refusal"].astype(bool)
+    return frame.sort_values(list(frame.columns[:2])).reset_index(drop=True)
+
+
+def test_every_query_in_sql_has_parameters_in_this_test() -> None:
+    assert sorted(PARAMS) == queries.names()
+
+
+@pytest.mark.parametrize("name", sorted(PARAMS))
+def test_every_query_runs_on_each_dialect(seeded: Store, name: str) -> None:
+    frame = queries.run(name, db=seeded, **PARAMS[name])
+    assert len(frame) > 0
+
+
+@pytest.mark.parametrize("name", sorted(set(PARAMS) - ENGINE_SPECIFIC))
+def test_both_dialects_give_the_same_numbers(sqlite_seeded: Store, postgresql_seeded: Store, name: str) -> None:
+    lite = _normalized(name, queries.run(name, db=sqlite_seeded, **PARAMS[name]))
+    pg = _normalized(name, queries.run(name, db=postgresql_seeded, **PARAMS[name]))
+    assert list(lite.columns) == list(pg.columns)
+    pd.testing.assert_frame_equal(lite, pg, check_dtype=False, rtol=1e-9)
+
+
+def _in_window(start: datetime, end: datetime) -> list[Any]:
+    return [c for c in CALLS if start <= c.ts < end]
+
+
+def test_latency_percentiles_match_numpy_linear_interpolation(seeded: Store) -> None:
+    params = PARAMS["latency_percentiles"]
+    frame = queries.run("latency_percentiles", db=seeded, **params)
+    window = _in_window(params["start"], params["end"])
+    for row in frame.itertuples():
+        values = [c.latency_ms for c in window if (c.feature, c.model) == (_nan_none(row.feature), row.model)]
+        present = [v for v in values if v is not None]
+        assert row.calls == len(values)
+        expected = np.percentile(present, [50, 95, 99]) if present else [None] * 3
+        assert [row.p50, row.p95, row.p99] == pytest.approx(list(expected), rel=1e-12)
+
+
+def test_cost_p95_leaves_unpriced_calls_out(seeded: Store) -> None:
+    params = PARAMS["cost_per_call_by_model"]
+    frame = queries.run("cost_per_call_by_model", db=seeded, **params).set_index("model")
+    window = _in_window(params["start"], params["end"])
+    for model, row in frame.iterrows():
+        priced = [float(c.cost_usd) for c in window if c.model == model and c.cost_usd is not None]
+        assert row["unpriced_calls"] == sum(1 for c in window if c.model == model) - len(priced)
+        assert row["avg_cost"] == pytest.approx(statistics.fmean(priced), rel=1e-9)
+        assert row["p95_cost"] == pytest.approx(float(np.percentile(priced, 95)), rel=1e-9)
+
+
+def test_daily_cost_buckets_are_utc_days(seeded: Store) -> None:
+    frame = queries.run("daily_cost_by_feature", db=seeded, **PARAMS["daily_cost_by_feature"])
+    assert str(frame["day"].dt.tz) == "UTC"
+    assert (frame["day"] == frame["day"].dt.normalize()).all()
+    assert frame["calls"].sum() == len(CALLS)
+    assert frame["unpriced_calls"].sum() == sum(c.cost_usd is None for c in CALLS)
+
+
+def test_top_users_never_count_unpriced_calls_as_free(seeded: Store) -> None:
+    frame = queries.run("top_users_by_spend", db=seeded, **PARAMS["top_users_by_spend"])
+    spends = frame["spend"].dropna().tolist()
+    assert spends == sorted(spends, reverse=True)
+    assert frame["calls"].sum() == len(_in_window(NOW - timedelta(days=7), NOW))
+
+
+def test_eval_candidates_are_exactly_the_interesting_calls(seeded: Store) -> None:
+    params = PARAMS["eval_candidates"]
+    frame = queries.run("eval_candidates", db=seeded, **params)
+    disliked = {f.call_id for f in FEEDBACK}
+    expected = {
+        c.id
+        for c in _in_window(params["start"], params["end"])
+        if c.id in disliked
+        or (c.latency_ms or 0) > 5000
+        or (c.cost_usd is not None and c.cost_usd > 0.10)
+        or c.is_refusal
+    }
+    assert set(frame["id"]) == expected
+    assert len(expected) > 20
+
+
+def _nan_none(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+
+# The seed guide's own SQL, verbatim, must keep working against obs's store on PostgreSQL.
+SEED_DAILY_COST = """SELECT date_trunc('day', ts) AS day,
+feature,
+SUM(cost_usd) AS cost,
+COUNT(*) AS calls
+FROM llm_calls
+WHERE ts > now() - interval '30 days'
+GROUP BY 1, 2 ORDER BY 1 DESC;"""
+SEED_TOP_USERS = """SELECT user_id, SUM(cost_usd) AS spend, COUNT(*) AS calls
+FROM llm_calls
+WHERE ts > now() - interval '7 days'
+GROUP BY user_id
+ORDER BY spend DESC
+LIMIT 20;"""
+SEED_COST_BY_MODEL = """SELECT model,
+AVG(cost_usd) AS avg_cost,
+PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY cost_usd) AS p95_cost
+FROM llm_calls
+WHERE ts > now() - interval '7 days'
+GROUP BY model;"""
+SEED_LATENCY = """SELECT feature, model,
+PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
+PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
+PERCENTILE_CONT(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99
+FROM llm_calls
+WHERE ts > now() - interval '24 hours'
+GROUP BY feature, model
+ORDER BY p95 DESC;"""
+SEED_SAMPLE_TO_EVAL = """SELECT id, prompt, response
+FROM llm_calls_full
+WHERE ts > now() - interval '7 days'
+AND (
+user_feedback = 'thumbs_down' -- user said it was bad
+OR latency_ms > 5000 -- slow
+OR cost_usd > 0.10 -- expensive
+OR response::text ILIKE '%i don''t know%' -- refused
+)
+ORDER BY random() LIMIT 50;"""
+
+SEED_QUERIES: list[tuple[str, str, Callable[[pd.DataFrame], pd.DataFrame]]] = [
+    (SEED_DAILY_COST, "daily_cost_by_feature", lambda f: f.drop(columns=["unpriced_calls"])),
+    (SEED_TOP_USERS, "top_users_by_spend", lambda f: f.drop(columns=["unpriced_calls"])),
+    (SEED_COST_BY_MODEL, "cost_per_call_by_model", lambda f: f.drop(columns=["calls", "unpriced_calls"])),
+    (SEED_LATENCY, "latency_percentiles", lambda f: f.drop(columns=["calls"])),
+]
+
+
+@pytest.mark.parametrize(("seed_sql", "name", "narrow"), SEED_QUERIES, ids=[q[1] for q in SEED_QUERIES])
+def test_seed_dashboard_queries_run_verbatim_and_agree_with_sql_dir(
+    postgresql_seeded: Store, seed_sql: str, name: str, narrow: Callable[[pd.DataFrame], pd.DataFrame]
+) -> None:
+    with postgresql_seeded.engine.connect() as connection:
+        result = connection.execute(sa.text(seed_sql))
+        verbatim = queries.tidy(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
+    ours = narrow(queries.run(name, db=postgresql_seeded, **PARAMS[name]))
+    assert len(verbatim) > 0
+    pd.testing.assert_frame_equal(
+        _normalized(name, verbatim), _normalized(name, ours), check_dtype=False, rtol=1e-9
+    )
+
+
+def test_seed_sample_to_eval_runs_verbatim_against_llm_calls_full(postgresql_seeded: Store) -> None:
+    with postgresql_seeded.engine.connect() as connection:
+        verbatim = {row.id for row in connection.execute(sa.text(SEED_SAMPLE_TO_EVAL))}
+    ours = queries.run("eval_candidates", db=postgresql_seeded, **{**PARAMS["eval_candidates"], "limit": 50})
+    assert len(verbatim) == 50 and len(ours) == 50
+    everything = set(queries.run("eval_candidates", db=postgresql_seeded, **PARAMS["eval_candidates"])["id"])
+    assert verbatim <= everything
