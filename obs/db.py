@@ -50,7 +50,8 @@ def create_engine(url: str | None = None) -> Engine:
         return _sqlite_engine(parsed)
     if parsed.get_backend_name() != "postgresql":
         raise StoreError(
-            f"{display_url(parsed)}: obs stores calls in SQLite or PostgreSQL, not {parsed.get_backend_name()}"
+            f"{display_url(parsed)}: obs stores calls in SQLite or PostgreSQL, "
+            f"not {parsed.get_backend_name()}"
         )
     try:
         # Sessions in UTC, so date_trunc('day', ts) in the seed guide's SQL means the UTC day.

@@ -125,7 +125,7 @@ def load_overrides(path: Path) -> dict[str, ModelPrice]:
         raise PriceFileError(f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}") from None
     models = data.get("models", data) if isinstance(data, dict) else None
     if not isinstance(models, dict):
-        raise PriceFileError(f"{path}: expected a table of models, e.g. [models.\"my-model\"] input = 0.3")
+        raise PriceFileError(f'{path}: expected a table of models, e.g. [models."my-model"] input = 0.3')
     return {str(name).lower(): _model_price(path, str(name), entry) for name, entry in models.items()}
 
 

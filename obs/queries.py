@@ -1,7 +1,7 @@
-"""Every query the dashboard and the jobs run lives in ``sql/``, one question per file; this loads and runs them.
+"""Load and run the queries of ``sql/``: every query the dashboard and the jobs run, one question per file.
 
-``sql/name.sql`` serves both dialects; ``sql/name.postgresql.sql`` / ``sql/name.sqlite.sql`` exist only where the
-dialects really differ. Parameters are named (``:start``); datetimes are passed timezone-aware and bound as UTC.
+``sql/name.sql`` serves both dialects; ``sql/name.postgresql.sql`` / ``sql/name.sqlite.sql`` exist only where
+the dialects really differ. Parameters are named (``:start``); datetimes are bound as UTC.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ def load(name: str, dialect: str) -> str:
     for candidate in (config.SQL_DIR / f"{name}.{dialect}.sql", config.SQL_DIR / f"{name}.sql"):
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8")
-    raise UnknownQueryError(f"no query {name!r} for {dialect} in {config.SQL_DIR} (known: {', '.join(names())})")
+    raise UnknownQueryError(
+        f"no query {name!r} for {dialect} in {config.SQL_DIR} (known: {', '.join(names())})"
+    )
 
 
 def bind_value(value: Any, dialect: str) -> Any:

@@ -38,14 +38,18 @@ def recost(
     after_id = ""
     while True:
         with store.engine.connect() as connection:
-            rows = queries.execute(
-                connection,
-                "recost_calls",
-                since=since or EPOCH,
-                after_ts=after_ts,
-                after_id=after_id,
-                limit=PAGE_ROWS,
-            ).mappings().all()
+            rows = (
+                queries.execute(
+                    connection,
+                    "recost_calls",
+                    since=since or EPOCH,
+                    after_ts=after_ts,
+                    after_id=after_id,
+                    limit=PAGE_ROWS,
+                )
+                .mappings()
+                .all()
+            )
         if not rows:
             break
         updates: dict[str, Decimal | None] = {}
@@ -78,4 +82,3 @@ def _differs(new: Decimal | None, old: Any) -> bool:
     if new is None or old is None:
         return (new is None) != (old is None)
     return abs(new - Decimal(str(old))) > TOLERANCE_USD
-

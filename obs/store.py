@@ -214,7 +214,7 @@ def _plain_row(record: Span | Feedback) -> dict[str, Any]:
     return row
 
 
-def _from_json_row(row: Mapping[str, Any], record: type) -> dict[str, Any]:
+def _from_json_row(row: sa.RowMapping, record: type) -> dict[str, Any]:
     names = {f.name for f in dataclasses.fields(record)}
     values = {key: value for key, value in row.items() if key in names}
     if "tags" in values:
@@ -222,7 +222,7 @@ def _from_json_row(row: Mapping[str, Any], record: type) -> dict[str, Any]:
     return values
 
 
-def _call_from_row(row: Mapping[str, Any], *, with_content: bool) -> LLMCall:
+def _call_from_row(row: sa.RowMapping, *, with_content: bool) -> LLMCall:
     values = _from_json_row(row, LLMCall)
     values.pop("content", None)
     content = None
@@ -253,4 +253,3 @@ def _sqlite_wal_bytes(engine: Engine) -> int:
         return 0
     wal = Path(database + "-wal")
     return wal.stat().st_size if wal.exists() else 0
-

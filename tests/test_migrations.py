@@ -20,7 +20,9 @@ SEED_VIEW_COLUMNS = [
 ]  # fmt: skip
 
 
-def test_blank_database_gets_exactly_the_declared_tables_and_columns(db_url: str, open_store: Callable[..., Store]) -> None:
+def test_blank_database_gets_exactly_the_declared_tables_and_columns(
+    db_url: str, open_store: Callable[..., Store]
+) -> None:
     store = open_store(db_url)
     inspector = sa.inspect(store.engine)
     assert set(inspector.get_table_names()) == EXPECTED_TABLES
@@ -50,14 +52,17 @@ def test_seed_view_has_the_seed_guides_one_table_shape(db_url: str, open_store: 
     assert columns == SEED_VIEW_COLUMNS
 
 
-def test_upgrade_from_the_first_migration_keeps_existing_rows(db_url: str, open_store: Callable[..., Store]) -> None:
+def test_upgrade_from_the_first_migration_keeps_existing_rows(
+    db_url: str, open_store: Callable[..., Store]
+) -> None:
     store = open_store(db_url, migrate=False)
     db.migrate(store.engine, "0001")
     assert db.current_revision(store.engine) == "0001"
     with store.engine.begin() as connection:
         connection.execute(
             sa.text(
-                "INSERT INTO llm_calls (id, trace_id, ts, model, stream, status, is_refusal, content_state, source)"
+                "INSERT INTO llm_calls"
+                " (id, trace_id, ts, model, stream, status, is_refusal, content_state, source)"
                 " VALUES ('old', 't1', :ts, 'gpt-5-mini', false, 'ok', false, 'full', 'sdk')"
             ),
             {"ts": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC).isoformat(sep=" ")},
@@ -70,7 +75,9 @@ def test_upgrade_from_the_first_migration_keeps_existing_rows(db_url: str, open_
     assert store.get_call("old") is not None
 
 
-def test_store_migrates_on_first_use_and_init_is_idempotent(db_url: str, open_store: Callable[..., Store]) -> None:
+def test_store_migrates_on_first_use_and_init_is_idempotent(
+    db_url: str, open_store: Callable[..., Store]
+) -> None:
     first = open_store(db_url)
     assert db.current_revision(first.engine) == db.head_revision()
     db.migrate(first.engine)  # a second `obs init` changes nothing

@@ -88,7 +88,9 @@ def test_every_query_runs_on_each_dialect(seeded: Store, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(set(PARAMS) - ENGINE_SPECIFIC))
-def test_both_dialects_give_the_same_numbers(sqlite_seeded: Store, postgresql_seeded: Store, name: str) -> None:
+def test_both_dialects_give_the_same_numbers(
+    sqlite_seeded: Store, postgresql_seeded: Store, name: str
+) -> None:
     lite = _normalized(name, queries.run(name, db=sqlite_seeded, **PARAMS[name]))
     pg = _normalized(name, queries.run(name, db=postgresql_seeded, **PARAMS[name]))
     assert list(lite.columns) == list(pg.columns)

@@ -135,7 +135,9 @@ def test_large_batches_are_written_in_chunks(store: Store) -> None:
     assert store.stats().calls == 2_500
 
 
-def test_sqlite_store_runs_in_wal_mode_with_a_busy_timeout(sqlite_url: str, open_store: Callable[..., Store]) -> None:
+def test_sqlite_store_runs_in_wal_mode_with_a_busy_timeout(
+    sqlite_url: str, open_store: Callable[..., Store]
+) -> None:
     store = open_store(sqlite_url)
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -1,0 +1,127 @@
+"""Prices: genai-prices offline, cached and reasoning tokens billed as OpenAI bills them, overrides win."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from obs.pricing import ModelPrice, PriceFileError, Pricer, Usage, default_pricer, load_overrides
+
+GPT5_MINI = Usage(prompt_tokens=1234, completion_tokens=156)
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to open a connection fails the test: prices must come from the bundled snapshot."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_gpt5_mini_costs_what_openai_bills(no_network: None) -> None:
+    assert Pricer().cost("gpt-5-mini", GPT5_MINI) == Decimal("0.0006205")
+
+
+def test_cached_input_tokens_are_billed_at_the_cache_read_price(no_network: None) -> None:
+    cached = Usage(prompt_tokens=1234, completion_tokens=156, cached_tokens=1000)
+    cost = Pricer().cost("gpt-5-mini", cached)
+    # 234 fresh input at $0.25/M, 1,000 cached at $0.025/M, 156 output at $2/M.
+    assert (
+        cost
+        == Decimal(234) * Decimal("0.25") / 10**6
+        + Decimal(1000) * Decimal("0.025") / 10**6
+        + Decimal(156) * Decimal(2) / 10**6
+    )
+    assert cost == Decimal("0.0003955")
+
+
+def test_reasoning_tokens_are_part_of_output_and_not_billed_twice(no_network: None) -> None:
+    with_reasoning = Usage(prompt_tokens=1234, completion_tokens=156, reasoning_tokens=100)
+    assert Pricer().cost("gpt-5-mini", with_reasoning) == Decimal("0.0006205")
+
+
+def test_dated_response_model_is_priced_like_its_family(no_network: None) -> None:
+    assert Pricer().cost("gpt-5-mini", GPT5_MINI, response_model="gpt-5-mini-2025-08-07") == Decimal(
+        "0.0006205"
+    )
+
+
+def test_unknown_model_is_unpriced_not_free(no_network: None) -> None:
+    assert Pricer().cost("my-private-finetune-v7", GPT5_MINI) is None
+    assert Pricer().cost("my-private-finetune-v7", GPT5_MINI, provider="openai") is None
+
+
+def test_unknown_usage_is_unpriced_not_free() -> None:
+    assert Pricer().cost("gpt-5-mini", None) is None
+    assert Pricer().cost(None, GPT5_MINI) is None
+
+
+def test_unknown_provider_name_does_not_hide_a_known_model(no_network: None) -> None:
+    assert Pricer().cost("gpt-5-mini", GPT5_MINI, provider="my-gateway") == Decimal("0.0006205")
+
+
+def test_price_at_request_time_is_used(no_network: None) -> None:
+    then = datetime(2025, 9, 1, tzinfo=UTC)
+    assert Pricer().cost("gpt-5-mini", GPT5_MINI, ts=then) == Decimal("0.0006205")
+
+
+def test_override_file_wins_over_the_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text(
+        '[models."gpt-5-mini"]\ninput = 1.0\ncached_input = 0.5\noutput = 4.0\n'
+        '[models."my-finetune"]\ninput = 0.3\noutput = 1.2\n'
+    )
+    monkeypatch.setenv("OBS_PRICES_FILE", str(prices))
+    pricer = default_pricer()
+    cached = Usage(prompt_tokens=1234, completion_tokens=156, cached_tokens=1000)
+    assert (
+        pricer.cost("gpt-5-mini", cached)
+        == (Decimal(234) * 1 + Decimal(1000) * Decimal("0.5") + 156 * 4) / 10**6
+    )
+    assert (
+        pricer.cost("My-Finetune", GPT5_MINI)
+        == (Decimal(1234) * Decimal("0.3") + 156 * Decimal("1.2")) / 10**6
+    )
+    # An override on the requested model also covers the dated snapshot the provider served.
+    assert pricer.cost("gpt-5-mini", GPT5_MINI, response_model="gpt-5-mini-2025-08-07") == Decimal("0.001858")
+
+
+def test_override_without_cached_price_bills_cached_tokens_as_input() -> None:
+    price = ModelPrice(input=Decimal(1), output=Decimal(2))
+    assert price.cost(Usage(prompt_tokens=1000, completion_tokens=0, cached_tokens=400)) == Decimal("0.001")
+
+
+def test_json_override_file_is_accepted(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"models": {"m": {"input": 2, "output": 8}}}')
+    assert load_overrides(prices) == {"m": ModelPrice(input=Decimal(2), output=Decimal(8))}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[models."m"]\ninput = 1.0\n', "missing 'output'"),
+        ('[models."m"]\ninput = -1\noutput = 1\n', "is not a price"),
+        ('[models."m"]\ninput = "cheap"\noutput = 1\n', "is not a price"),
+        ('[models."m"]\ninput = 1\noutput = 1\ncache = 1\n', "unknown keys"),
+        ("models = [1, 2]\n", "expected a table of models"),
+        ("[models\n", "not valid"),
+    ],
+)
+def test_bad_override_file_gets_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text(text)
+    with pytest.raises(PriceFileError, match=message):
+        load_overrides(prices)
+
+
+def test_missing_override_file_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(PriceFileError, match=r"OBS_PRICES_FILE=.*cannot read"):
+        load_overrides(tmp_path / "nope.toml")
