@@ -1,8 +1,43 @@
-"""obs: open-source LLM observability. Record every call, see what it cost, replay it."""
+"""obs: open-source LLM observability. Record every call, see what it cost, replay it.
+
+    import obs
+    client = obs.wrap(OpenAI())
+    with obs.trace("answer_question", user_id="u42", feature="ticket_triage"):
+        client.chat.completions.create(model="gpt-5-mini", messages=[...])
+"""
 
 from __future__ import annotations
 
 from obs.records import CallContent, Feedback, LLMCall, Span, Trace
+from obs.sdk import (
+    configure,
+    feedback,
+    flush,
+    get_call_id,
+    logged_completion,
+    observe,
+    span,
+    stats,
+    trace,
+    wrap,
+)
 from obs.store import Store
 
-__all__ = ["CallContent", "Feedback", "LLMCall", "Span", "Store", "Trace"]
+__all__ = [
+    "CallContent",
+    "Feedback",
+    "LLMCall",
+    "Span",
+    "Store",
+    "Trace",
+    "configure",
+    "feedback",
+    "flush",
+    "get_call_id",
+    "logged_completion",
+    "observe",
+    "span",
+    "stats",
+    "trace",
+    "wrap",
+]

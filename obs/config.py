@@ -52,3 +52,72 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+# --- the recorder (SDK) ----------------------------------------------------------------------------
+
+#: Directory for the on-disk spool (records the database could not take yet). Default: SPOOL_DIR_DEFAULT.
+ENV_SPOOL_DIR = "OBS_SPOOL_DIR"
+
+#: Seconds `flush()` at interpreter exit may take before the rest goes to the spool.
+ENV_EXIT_TIMEOUT = "OBS_EXIT_TIMEOUT"
+
+#: Set to 0/false/off to make obs.wrap() and the tracing helpers record nothing (the app runs unchanged).
+ENV_ENABLED = "OBS_ENABLED"
+
+SPOOL_DIR_DEFAULT = Path.home() / ".cache" / "obs" / "spool"
+EXIT_TIMEOUT_DEFAULT_S = 5.0
+
+#: Records held in memory before new ones go straight to the spool (bounded memory, nothing dropped).
+QUEUE_MAX = 20_000
+#: The writer commits a batch when it has this many records...
+BATCH_MAX = 1_000
+#: ...or when the oldest waiting record is this old.
+FLUSH_INTERVAL_S = 0.25
+#: After a failed write the database is retried after this delay, doubling up to BACKOFF_MAX_S.
+BACKOFF_MIN_S = 0.5
+BACKOFF_MAX_S = 30.0
+#: A spool file is sealed (made replayable) at this size, and replayed this many records per batch.
+SPOOL_FILE_MAX_BYTES = 64 * 1024 * 1024
+#: Seconds PostgreSQL may take to accept a connection before the writer spools instead.
+CONNECT_TIMEOUT_S = 5
+#: Ask for usage in streamed chat completions (``stream_options.include_usage``) when the caller did not, and
+#: hide the extra final chunk from the caller, so streamed calls are priced (never a fake $0).
+REQUEST_STREAM_USAGE = True
+#: Bytes values up to this size are stored base64-encoded; larger ones are replaced by a marker with their size.
+MAX_INLINE_BYTES = 64 * 1024
+#: Response ids remembered per process so ``parent_id=response.id`` and ``feedback(call_id=response.id)`` work.
+RESPONSE_ID_MEMORY = 50_000
+
+#: Phrases that mark an answer as a refusal (matched case-insensitively, straight or curly apostrophes).
+REFUSAL_PATTERNS = (
+    "i can't help with that",
+    "i cannot help with that",
+    "i can't assist with",
+    "i cannot assist with",
+    "i'm sorry, but i can't",
+    "i'm sorry, but i cannot",
+    "i'm unable to help",
+    "i am unable to help",
+    "i don't know",
+    "i do not know",
+)
+
+
+def spool_dir() -> Path:
+    """Where the recorder keeps records it could not write yet (OBS_SPOOL_DIR)."""
+    value = os.environ.get(ENV_SPOOL_DIR)
+    return Path(value).expanduser() if value else SPOOL_DIR_DEFAULT
+
+
+def exit_timeout() -> float:
+    """Seconds the exit hook may spend flushing (OBS_EXIT_TIMEOUT)."""
+    value = os.environ.get(ENV_EXIT_TIMEOUT)
+    try:
+        return float(value) if value else EXIT_TIMEOUT_DEFAULT_S
+    except ValueError:
+        return EXIT_TIMEOUT_DEFAULT_S
+
+
+def enabled() -> bool:
+    """False when OBS_ENABLED is 0/false/off/no."""
+    return os.environ.get(ENV_ENABLED, "1").strip().lower() not in {"0", "false", "off", "no"}

@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from obs import config, db, queries
 from obs.records import CallContent, Feedback, LLMCall, Span, Trace
-from obs.schema import feedback, llm_call_content, llm_calls, spans
+from obs.schema import as_utc, feedback, llm_call_content, llm_calls, spans
 
 _CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(CallContent))
 _CALL_FIELDS = tuple(f.name for f in dataclasses.fields(LLMCall) if f.name != "content")
@@ -43,8 +44,8 @@ class StoreStats:
     unpriced_calls: int
     errors: int
     total_cost_usd: float | None
-    first_ts: Any
-    last_ts: Any
+    first_ts: datetime | None
+    last_ts: datetime | None
     size_bytes: int
 
 
@@ -175,8 +176,8 @@ class Store:
             unpriced_calls=int(row["unpriced_calls"] or 0),
             errors=int(row["errors"] or 0),
             total_cost_usd=None if total is None else float(total),
-            first_ts=row["first_ts"],
-            last_ts=row["last_ts"],
+            first_ts=None if row["first_ts"] is None else as_utc(row["first_ts"]),
+            last_ts=None if row["last_ts"] is None else as_utc(row["last_ts"]),
             size_bytes=int(size or 0) + wal,
         )
 

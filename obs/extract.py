@@ -1,0 +1,370 @@
+"""From a captured provider call to an ``LLMCall`` record: pure code, no I/O, tested with real openai types.
+
+The caller's thread only builds a ``CallEvent`` (a snapshot of the request, the response object or the
+streamed chunks, the exception, timings and context). The writer thread turns it into a record here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from obs import refusal
+from obs.pricing import Pricer, Usage
+from obs.records import CallContent, LLMCall
+from obs.serialize import to_jsonable
+
+Kind = Literal["chat", "responses", "embeddings"]
+
+#: Request keys that are content (stored apart) or transport details, not model parameters.
+_CONTENT_KEYS = frozenset({"messages", "tools", "input", "instructions", "functions"})
+_SECRET_KEYS = frozenset({"extra_headers"})
+
+
+@dataclass(slots=True)
+class CallEvent:
+    """What the caller's thread captured about one provider call (cheap to build, processed later)."""
+
+    kind: Kind
+    call_id: str
+    trace_id: str
+    parent_id: str | None
+    ts: datetime
+    start_ns: int
+    request: dict[str, Any]
+    provider: str = "openai"
+    end_ns: int = 0
+    first_token_ns: int | None = None
+    response: Any = None
+    chunks: list[Any] | None = None
+    error: BaseException | None = None
+    stream_abandoned: bool = False
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "sdk"
+    replay_of: str | None = None
+
+
+@dataclass(slots=True)
+class _Output:
+    """What a response (whole or assembled from a stream) tells us."""
+
+    response: Any = None
+    output_text: str | None = None
+    tool_calls: Any = None
+    finish_reason: str | None = None
+    response_model: str | None = None
+    refusal: str | None = None
+    usage: Usage | None = None
+
+
+def build_call(event: CallEvent, pricer: Pricer, refusal_patterns: Iterable[str]) -> LLMCall:
+    """The stored record of a captured call: content, usage, cost (None when unpriced), refusal flag."""
+    request = event.request
+    model = str(request.get("model") or "unknown")
+    out = _output(event)
+    error_type, error = _error(event.error)
+    if event.stream_abandoned and error is None:
+        error_type, error = "StreamAbandoned", "the caller stopped reading the stream before it ended"
+    attrs = event.attrs
+    latency = _ms(event.end_ns - event.start_ns)
+    return LLMCall(
+        id=event.call_id,
+        trace_id=event.trace_id,
+        parent_id=event.parent_id,
+        ts=event.ts,
+        model=model,
+        user_id=attrs.get("user_id") or _str_or_none(request.get("user") or request.get("safety_identifier")),
+        session_id=attrs.get("session_id"),
+        tenant_id=attrs.get("tenant_id"),
+        feature=attrs.get("feature"),
+        tags=tuple(str(t) for t in attrs.get("tags") or ()),
+        metadata=to_jsonable(attrs.get("metadata")) if attrs.get("metadata") else None,
+        provider=event.provider,
+        response_model=out.response_model,
+        temperature=_float_or_none(request.get("temperature")),
+        params=_params(request),
+        prompt_version=attrs.get("prompt_version"),
+        finish_reason=out.finish_reason,
+        prompt_tokens=out.usage.prompt_tokens if out.usage else None,
+        completion_tokens=out.usage.completion_tokens if out.usage else None,
+        cached_tokens=out.usage.cached_tokens if out.usage else None,
+        reasoning_tokens=out.usage.reasoning_tokens if out.usage else None,
+        cost_usd=pricer.cost(
+            model, out.usage, response_model=out.response_model, provider=event.provider, ts=event.ts
+        ),
+        latency_ms=latency,
+        latency_ms_first_token=_ms(event.first_token_ns - event.start_ns) if event.first_token_ns else None,
+        stream=bool(request.get("stream")),
+        status="error" if error else "ok",
+        error=error,
+        error_type=error_type,
+        is_refusal=refusal.is_refusal(
+            out.output_text, finish_reason=out.finish_reason, refusal=out.refusal, patterns=refusal_patterns
+        ),
+        source=event.source,  # type: ignore[arg-type]
+        replay_of=event.replay_of,
+        content=CallContent(
+            system_prompt=_system_prompt(event.kind, request),
+            messages=to_jsonable(_messages(event.kind, request)),
+            tools=to_jsonable(request.get("tools") or request.get("functions")),
+            response=to_jsonable(out.response),
+            tool_calls=to_jsonable(out.tool_calls),
+            output_text=out.output_text,
+        ),
+    )
+
+
+# --- outputs -----------------------------------------------------------------------------------------
+
+
+def _output(event: CallEvent) -> _Output:
+    if event.chunks is not None:
+        if event.kind == "chat":
+            return chat_stream_output(event.chunks)
+        if event.kind == "responses":
+            return responses_stream_output(event.chunks)
+    if event.response is None:
+        return _Output()
+    if event.kind == "chat":
+        return chat_output(event.response)
+    if event.kind == "responses":
+        return responses_output(event.response)
+    return embeddings_output(event.response)
+
+
+def chat_output(completion: Any) -> _Output:
+    """A ChatCompletion (or ParsedChatCompletion): first choice's message, tool calls, usage."""
+    choices = getattr(completion, "choices", None) or []
+    message = choices[0].message if choices else None
+    tool_calls = getattr(message, "tool_calls", None)
+    return _Output(
+        response=completion,
+        output_text=getattr(message, "content", None),
+        tool_calls=tool_calls or None,
+        finish_reason=choices[0].finish_reason if choices else None,
+        response_model=getattr(completion, "model", None),
+        refusal=getattr(message, "refusal", None),
+        usage=chat_usage(getattr(completion, "usage", None)),
+    )
+
+
+def chat_usage(usage: Any) -> Usage | None:
+    """OpenAI chat usage, with cached prompt tokens and reasoning tokens when reported."""
+    if usage is None or getattr(usage, "prompt_tokens", None) is None:
+        return None
+    prompt_details = getattr(usage, "prompt_tokens_details", None)
+    completion_details = getattr(usage, "completion_tokens_details", None)
+    return Usage(
+        prompt_tokens=int(usage.prompt_tokens),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cached_tokens=int(getattr(prompt_details, "cached_tokens", 0) or 0),
+        reasoning_tokens=int(getattr(completion_details, "reasoning_tokens", 0) or 0),
+    )
+
+
+def chat_stream_output(chunks: Sequence[Any]) -> _Output:
+    """Assemble streamed chat chunks: content and tool-call deltas per choice, usage from the final chunk."""
+    texts: dict[int, list[str]] = {}
+    refusals: dict[int, list[str]] = {}
+    finish: dict[int, str] = {}
+    tools: dict[int, dict[int, dict[str, Any]]] = {}
+    usage = None
+    model = response_id = None
+    for chunk in chunks:
+        model = getattr(chunk, "model", None) or model
+        response_id = getattr(chunk, "id", None) or response_id
+        if getattr(chunk, "usage", None) is not None:
+            usage = chunk.usage
+        for choice in getattr(chunk, "choices", None) or []:
+            delta = choice.delta
+            if delta is not None:
+                if delta.content:
+                    texts.setdefault(choice.index, []).append(delta.content)
+                if getattr(delta, "refusal", None):
+                    refusals.setdefault(choice.index, []).append(delta.refusal)
+                for call in delta.tool_calls or []:
+                    _merge_tool_delta(tools.setdefault(choice.index, {}), call)
+            if choice.finish_reason:
+                finish[choice.index] = choice.finish_reason
+    indexes = sorted(set(texts) | set(finish) | set(tools) | set(refusals)) or [0]
+    choices = []
+    for index in indexes:
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(texts[index]) if index in texts else None}
+        if index in refusals:
+            message["refusal"] = "".join(refusals[index])
+        if index in tools:
+            message["tool_calls"] = [tools[index][i] for i in sorted(tools[index])]
+        choices.append({"index": index, "message": message, "finish_reason": finish.get(index)})
+    first = choices[0]
+    response = {"id": response_id, "object": "chat.completion", "model": model, "choices": choices}
+    if usage is not None:
+        response["usage"] = usage
+    return _Output(
+        response=response,
+        output_text=first["message"]["content"],
+        tool_calls=first["message"].get("tool_calls"),
+        finish_reason=first["finish_reason"],
+        response_model=model,
+        refusal=first["message"].get("refusal"),
+        usage=chat_usage(usage),
+    )
+
+
+def _merge_tool_delta(calls: dict[int, dict[str, Any]], delta: Any) -> None:
+    call = calls.setdefault(delta.index, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}})
+    if delta.id:
+        call["id"] = delta.id
+    if getattr(delta, "type", None):
+        call["type"] = delta.type
+    function = getattr(delta, "function", None)
+    if function is not None:
+        call["function"]["name"] += function.name or ""
+        call["function"]["arguments"] += function.arguments or ""
+
+
+def responses_output(response: Any) -> _Output:
+    """A Responses API response: output text, function calls, refusal parts, usage with details."""
+    items = getattr(response, "output", None) or []
+    tool_calls = [item for item in items if getattr(item, "type", None) in {"function_call", "custom_tool_call"}]
+    refusals = [
+        part.refusal
+        for item in items
+        if getattr(item, "type", None) == "message"
+        for part in getattr(item, "content", None) or []
+        if getattr(part, "type", None) == "refusal"
+    ]
+    incomplete = getattr(response, "incomplete_details", None)
+    status = getattr(response, "status", None)
+    try:
+        text = response.output_text
+    except Exception:
+        text = None
+    return _Output(
+        response=response,
+        output_text=text or None,
+        tool_calls=tool_calls or None,
+        finish_reason=getattr(incomplete, "reason", None) or status,
+        response_model=getattr(response, "model", None),
+        refusal="".join(refusals) or None,
+        usage=responses_usage(getattr(response, "usage", None)),
+    )
+
+
+def responses_usage(usage: Any) -> Usage | None:
+    """Responses API usage (input/output tokens) in chat terms."""
+    if usage is None or getattr(usage, "input_tokens", None) is None:
+        return None
+    return Usage(
+        prompt_tokens=int(usage.input_tokens),
+        completion_tokens=int(usage.output_tokens or 0),
+        cached_tokens=int(getattr(getattr(usage, "input_tokens_details", None), "cached_tokens", 0) or 0),
+        reasoning_tokens=int(getattr(getattr(usage, "output_tokens_details", None), "reasoning_tokens", 0) or 0),
+    )
+
+
+def responses_stream_output(events: Sequence[Any]) -> _Output:
+    """A streamed Responses API call: the final response event carries the whole response."""
+    for event in reversed(events):
+        response = getattr(event, "response", None)
+        if response is not None and getattr(event, "type", "").startswith("response."):
+            out = responses_output(response)
+            if out.output_text is None:
+                out.output_text = _delta_text(events)
+            return out
+    return _Output(response={"events": len(events)}, output_text=_delta_text(events))
+
+
+def _delta_text(events: Sequence[Any]) -> str | None:
+    parts = [e.delta for e in events if getattr(e, "type", None) == "response.output_text.delta"]
+    return "".join(parts) or None
+
+
+def embeddings_output(response: Any) -> _Output:
+    """Embeddings: usage and the shape of the result; the vectors themselves are not kept."""
+    data = getattr(response, "data", None) or []
+    first = getattr(data[0], "embedding", None) if data else None
+    usage = getattr(response, "usage", None)
+    summary = {
+        "object": getattr(response, "object", None),
+        "model": getattr(response, "model", None),
+        "count": len(data),
+        "dimensions": len(first) if isinstance(first, list | str) else None,
+        "usage": usage,
+    }
+    prompt_tokens = getattr(usage, "prompt_tokens", None)
+    return _Output(
+        response=summary,
+        response_model=getattr(response, "model", None),
+        usage=None if prompt_tokens is None else Usage(prompt_tokens=int(prompt_tokens), completion_tokens=0),
+    )
+
+
+# --- inputs and errors -------------------------------------------------------------------------------
+
+
+def _messages(kind: Kind, request: Mapping[str, Any]) -> Any:
+    if kind == "chat":
+        return request.get("messages")
+    return request.get("input")
+
+
+def _system_prompt(kind: Kind, request: Mapping[str, Any]) -> str | None:
+    if kind == "responses":
+        instructions = request.get("instructions")
+        return instructions if isinstance(instructions, str) else None
+    for message in request.get("messages") or []:
+        if isinstance(message, Mapping) and message.get("role") in {"system", "developer"}:
+            return _text_of(message.get("content"))
+    return None
+
+
+def _text_of(content: Any) -> str | None:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Iterable):
+        parts = [p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
+        return "\n".join(parts) or None
+    return None
+
+
+def _params(request: Mapping[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for key, value in request.items():
+        if key in _CONTENT_KEYS:
+            continue
+        if key in _SECRET_KEYS and isinstance(value, Mapping):
+            params[key] = {name: "<redacted>" for name in value}
+        elif key == "response_format" and isinstance(value, type):
+            params[key] = f"{value.__module__}.{value.__qualname__}"
+        else:
+            params[key] = to_jsonable(value)
+    return params
+
+
+def _error(exc: BaseException | None) -> tuple[str | None, str | None]:
+    if exc is None:
+        return None, None
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    message = str(exc) or repr(exc)
+    return name, f"{name} ({status}): {message}" if status else f"{name}: {message}"
+
+
+def _ms(ns: int) -> int:
+    return max(0, round(ns / 1_000_000))
+
+
+def _float_or_none(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def replace(event: CallEvent, **changes: Any) -> CallEvent:
+    """A copy of the event with some fields changed."""
+    return dataclasses.replace(event, **changes)

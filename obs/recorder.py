@@ -1,0 +1,380 @@
+"""The recorder: a bounded in-memory queue and a writer thread that never slows or breaks the app.
+
+The caller's thread only appends an event to a deque (no lock, no I/O). The writer thread drains it in batches,
+turns call events into records (pricing, refusal flag, serialization), and writes each batch in one transaction.
+When the database fails, the queue is full, or the process exits before the writer caught up, records go to
+the on-disk spool and are written once the database is back. Nothing is dropped unless the disk itself fails.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sqlalchemy as sa
+
+from obs import config, db
+from obs.extract import CallEvent, build_call
+from obs.pricing import Pricer, default_pricer
+from obs.records import CallContent, Feedback, LLMCall, Span
+from obs.serialize import to_jsonable
+from obs.spool import Record, Spool
+from obs.store import Store
+
+log = logging.getLogger("obs")
+
+Event = CallEvent | Span | Feedback
+
+#: Errors meaning "the database is not there right now": spool and retry later.
+_OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, db.StoreError, OSError)
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderStats:
+    """Counters since the recorder started; ``dropped`` stays 0 unless the spool's disk fails."""
+
+    enqueued: int
+    written: int
+    spooled: int
+    replayed: int
+    dropped: int
+    rejected: int
+    queue_depth: int
+    spool_files: int
+
+
+class Recorder:
+    """One per process (re-created in a forked child). Thread-safe; every public method is non-raising."""
+
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        spool_dir: Any = None,
+        pricer: Pricer | None = None,
+        refusal_patterns: Iterable[str] | None = None,
+    ) -> None:
+        self.database_url = database_url or config.database_url()
+        self.spool = Spool(spool_dir or config.spool_dir())
+        self._pricer = pricer
+        self.refusal_patterns = tuple(refusal_patterns or config.REFUSAL_PATTERNS)
+        self._setup_process_state()
+        _live.add(self)
+
+    def _setup_process_state(self) -> None:
+        self._queue: collections.deque[Event] = collections.deque()
+        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._store: Store | None = None
+        self._inflight: list[Event] = []
+        self._retry_at = 0.0
+        self._backoff = config.BACKOFF_MIN_S
+        self._last_replay_check = 0.0
+        self._counts = collections.Counter[str]()
+        self._count_lock = threading.Lock()
+        self._enqueued = 0
+        self._done = 0  # events written, spooled or given up on; flush waits for it to catch up
+
+    # --- the caller's side -------------------------------------------------------------------------
+
+    def enqueue(self, event: Event) -> None:
+        """Hand an event to the writer: an append and a counter; spools instead when the queue is full."""
+        try:
+            if self._pid != os.getpid() or self._thread is None:
+                self._start()
+            with self._count_lock:
+                self._enqueued += 1
+            if len(self._queue) >= config.QUEUE_MAX:
+                self._spool_events([event])  # backpressure goes to disk, never to the app
+                self._add("done", 1)
+                return
+            self._queue.append(event)
+            if len(self._queue) >= config.BATCH_MAX:
+                self._wake.set()
+        except Exception:  # pragma: no cover - the last line of defence for guarantee 1
+            log.exception("obs: could not record an event")
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything enqueued so far is written or spooled; True if done within ``timeout``."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        try:
+            if self._thread is None or not self._thread.is_alive():
+                return self._spool_leftovers()
+            target = self._enqueued
+            with self._idle:
+                while self._done < target:
+                    self._wake.set()
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._idle.wait(min(remaining, 0.05))
+            return True
+        except Exception:  # pragma: no cover
+            log.exception("obs: flush failed")
+            return False
+
+    def stats(self) -> RecorderStats:
+        """Counters: enqueued, written, spooled, replayed, dropped, rejected, queue depth, spool files."""
+        c = self._counts.copy()
+        try:
+            files = len(list(self.spool.directory.glob("*.jsonl*")))
+        except OSError:
+            files = 0
+        return RecorderStats(
+            enqueued=self._enqueued,
+            written=c["written"],
+            spooled=c["spooled"],
+            replayed=c["replayed"],
+            dropped=c["dropped"],
+            rejected=c["rejected"],
+            queue_depth=len(self._queue),
+            spool_files=files,
+        )
+
+    def shutdown(self, timeout: float | None = None) -> None:
+        """Flush within ``timeout`` (OBS_EXIT_TIMEOUT by default), then spool whatever is left and stop."""
+        budget = config.exit_timeout() if timeout is None else timeout
+        started = time.monotonic()
+        try:
+            # Keep a slice of the budget to spool what the writer could not finish.
+            self.flush(max(0.0, budget * 0.8))
+            self._stop = True
+            self._wake.set()
+            self._spool_leftovers()
+            self.spool.seal()
+            if self._thread is not None:
+                self._thread.join(max(0.0, budget - (time.monotonic() - started)))
+        except Exception:  # pragma: no cover
+            log.exception("obs: shutdown failed")
+
+    # --- the writer thread -------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        if self._pid != os.getpid():  # forked child: the parent's thread, queue and connections are not ours
+            self._setup_process_state()
+            self.spool.after_fork()
+        with _start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="obs-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(config.FLUSH_INTERVAL_S)
+            self._wake.clear()
+            try:
+                self._drain()
+                self._maybe_replay()
+            except Exception:  # pragma: no cover - never let the writer die
+                log.exception("obs: writer error")
+            with self._idle:
+                self._idle.notify_all()
+            if self._stop and not self._queue:
+                return
+
+    def _drain(self) -> None:
+        while self._queue:
+            batch: list[Event] = []
+            while self._queue and len(batch) < config.BATCH_MAX:
+                batch.append(self._queue.popleft())
+            self._inflight = batch
+            try:
+                self._write(self._to_records(batch))
+            finally:
+                self._inflight = []
+                self._add("done", len(batch))
+
+    def _to_records(self, events: list[Event]) -> list[Record]:
+        records: list[Record] = []
+        for event in events:
+            try:
+                records.append(self._record(event))
+            except Exception as exc:  # a capture obs cannot make sense of is still kept
+                log.warning("obs: could not process a record (%s); storing it with a marker", exc)
+                records.append(_marker_record(event, exc))
+        return records
+
+    def _record(self, event: Event) -> Record:
+        if isinstance(event, CallEvent):
+            return build_call(event, self.pricer, self.refusal_patterns)
+        if isinstance(event, Span):
+            return replace(
+                event,
+                input=to_jsonable(event.input),
+                output=to_jsonable(event.output),
+                metadata=to_jsonable(event.metadata) if event.metadata else None,
+            )
+        return event
+
+    @property
+    def pricer(self) -> Pricer:
+        if self._pricer is None:
+            try:
+                self._pricer = default_pricer()
+            except Exception as exc:
+                log.error("obs: %s; pricing with genai-prices only", exc)
+                self._pricer = Pricer()
+        return self._pricer
+
+    def _write(self, records: list[Record]) -> None:
+        if time.monotonic() < self._retry_at:
+            self._spool(records)
+            return
+        try:
+            self._write_to_store(records)
+        except _OUTAGE as exc:
+            self._outage(exc)
+            self._spool(records)
+        except Exception:
+            self._write_one_by_one(records)
+        else:
+            self._backoff = config.BACKOFF_MIN_S
+            self._add("written", len(records))
+
+    def _write_to_store(self, records: list[Record]) -> None:
+        if self._store is None:
+            self._store = Store(self.database_url)
+        calls = [r for r in records if isinstance(r, LLMCall)]
+        spans = [r for r in records if isinstance(r, Span)]
+        feedback = [r for r in records if isinstance(r, Feedback)]
+        self._store.write_batch(calls, spans, feedback)
+
+    def _write_one_by_one(self, records: list[Record]) -> None:
+        """One bad record must not block or lose the rest of its batch."""
+        for record in records:
+            try:
+                self._write_to_store([record])
+                self._add("written", 1)
+                continue
+            except _OUTAGE as exc:
+                self._outage(exc)
+                self._spool([record])
+                continue
+            except Exception as exc:
+                bad = exc
+            try:
+                self._write_to_store([_strip_content(record, bad)])
+                self._add("written", 1)
+            except Exception:
+                log.error("obs: a record was refused by the database (%s); kept in %s", bad, self.spool.directory)
+                self._add("rejected", 1)
+                self._spool([record], rejected=True)
+
+    def _outage(self, exc: BaseException) -> None:
+        log.warning("obs: database unavailable (%s); spooling to %s", _one_line(exc), self.spool.directory)
+        self._retry_at = time.monotonic() + self._backoff
+        self._backoff = min(self._backoff * 2, config.BACKOFF_MAX_S)
+        if self._store is not None:
+            with contextlib.suppress(Exception):
+                self._store.engine.dispose()
+
+    def _maybe_replay(self) -> None:
+        now = time.monotonic()
+        if now < self._retry_at or now - self._last_replay_check < 1.0:
+            return
+        self._last_replay_check = now
+        try:
+            if not self.spool.pending() and not self._spool_has_own_part():
+                return
+            for count in self.spool.replay(self._write_to_store):
+                self._add("replayed", count)
+        except _OUTAGE as exc:
+            self._outage(exc)
+        except Exception:
+            log.exception("obs: spool replay failed")
+
+    def _spool_has_own_part(self) -> bool:
+        part = self.spool._part
+        return part is not None and part.exists()
+
+    # --- the spool -----------------------------------------------------------------------------------
+
+    def _spool(self, records: list[Record], *, rejected: bool = False) -> None:
+        target = self.spool if not rejected else Spool(self.spool.directory / "rejected")
+        try:
+            target.append(records)
+            if not rejected:
+                self._add("spooled", len(records))
+        except Exception:
+            log.exception("obs: could not write %d records to the spool", len(records))
+            self._add("dropped", len(records))
+
+    def _spool_events(self, events: list[Event]) -> None:
+        self._spool(self._to_records(events))
+
+    def _spool_leftovers(self) -> bool:
+        """At exit: whatever is still queued or in flight goes to disk (a record stored twice is skipped)."""
+        leftovers = list(self._inflight)
+        while self._queue:
+            try:
+                leftovers.append(self._queue.popleft())
+            except IndexError:
+                break
+        if leftovers:
+            self._spool_events(leftovers)
+            self._add("done", len(leftovers))
+        return True
+
+    def _add(self, name: str, n: int) -> None:
+        with self._count_lock:
+            if name == "done":
+                self._done += n
+            else:
+                self._counts[name] += n
+
+
+def _marker_record(event: Event, exc: Exception) -> Record:
+    if isinstance(event, CallEvent):
+        return LLMCall(
+            id=event.call_id,
+            trace_id=event.trace_id,
+            parent_id=event.parent_id,
+            ts=event.ts,
+            model=str(event.request.get("model") or "unknown"),
+            provider=event.provider,
+            status="error" if event.error else "ok",
+            error=f"obs could not process this call: {exc}",
+            error_type="ObsProcessingError",
+            content=CallContent(response={"__obs__": "unprocessable", "error": str(exc)}),
+        )
+    if isinstance(event, Span):
+        return replace(event, input={"__obs__": "unprocessable"}, output=None, metadata=None)
+    return event
+
+
+def _strip_content(record: Record, exc: Exception) -> Record:
+    marker = {"__obs__": "refused_by_database", "error": _one_line(exc)[:500]}
+    if isinstance(record, LLMCall):
+        return replace(record, content=CallContent(response=marker), error=record.error and record.error[:2000])
+    if isinstance(record, Span):
+        return replace(record, input=marker, output=None, metadata=None)
+    return record
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+_start_lock = threading.Lock()
+_live: weakref.WeakSet[Recorder] = weakref.WeakSet()
+
+
+@atexit.register
+def _exit_hook() -> None:
+    """Bounded exit: each live recorder flushes within OBS_EXIT_TIMEOUT, the rest is spooled."""
+    for recorder in list(_live):
+        if recorder._thread is not None and recorder._pid == os.getpid():
+            recorder.shutdown()

@@ -1,0 +1,210 @@
+"""A fake OpenAI API at the HTTP layer: the real ``openai`` client talks to it through httpx2.MockTransport.
+
+Behaviour is chosen by the request's model: ``fail-429`` / ``fail-500`` / ``fail-400`` answer with that status,
+``fail-timeout`` / ``fail-connect`` raise the transport error, ``break-stream`` cuts a stream mid-way,
+``refuse`` answers with the refusal field. Tool definitions in the request get a tool call back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2
+from openai import AsyncOpenAI, OpenAI
+
+CREATED = 1_764_000_000
+
+
+def reply_text(body: dict[str, Any]) -> str:
+    messages = body.get("messages") or [{"content": body.get("input")}]
+    last = messages[-1].get("content") if isinstance(messages[-1], dict) else messages[-1]
+    if not isinstance(last, str):
+        last = json.dumps(last)[:40]
+    return f"Echo: {last[:60]} " + "lorem ipsum " * int(body.get("metadata", {}).get("pad", 0) or 0)
+
+
+def usage(body: dict[str, Any], text: str) -> dict[str, Any]:
+    prompt = max(1, len(json.dumps(body.get("messages") or body.get("input"))) // 4)
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": max(1, len(text) // 4) + 8,
+        "total_tokens": prompt + len(text) // 4 + 8,
+        "prompt_tokens_details": {"cached_tokens": prompt // 2, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 8, "audio_tokens": 0},
+    }
+
+
+def tool_call(body: dict[str, Any]) -> dict[str, Any] | None:
+    tools = body.get("tools")
+    if not tools:
+        return None
+    name = tools[0]["function"]["name"]
+    return {"id": "call_abc123", "type": "function", "function": {"name": name, "arguments": '{"city": "Paris"}'}}
+
+
+def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
+    text = reply_text(body)
+    call = tool_call(body)
+    refused = body["model"] == "refuse"
+    message: dict[str, Any] = {"role": "assistant", "content": None if (call or refused) else text, "refusal": None}
+    if refused:
+        message["refusal"] = "I can't help with that."
+    if call:
+        message["tool_calls"] = [call]
+    return {
+        "id": "chatcmpl-fake1",
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": "gpt-5-mini-2025-08-07" if body["model"] == "gpt-5-mini" else body["model"],
+        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if call else "stop"}],
+        "usage": usage(body, text),
+    }
+
+
+def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    text = reply_text(body)
+    call = tool_call(body)
+    base = {"id": "chatcmpl-stream1", "object": "chat.completion.chunk", "created": CREATED, "model": body["model"]}
+    with_usage = (body.get("stream_options") or {}).get("include_usage")
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        out = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        if with_usage:
+            out["usage"] = None
+        return out
+
+    chunks = [chunk({"role": "assistant", "content": ""})]
+    if call:
+        fn = call["function"]
+        chunks.append(chunk({"tool_calls": [{"index": 0, "id": call["id"], "type": "function",
+                                             "function": {"name": fn["name"], "arguments": ""}}]}))
+        for piece in (fn["arguments"][:5], fn["arguments"][5:]):
+            chunks.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
+    else:
+        third = max(1, len(text) // 3)
+        for piece in (text[:third], text[third : 2 * third], text[2 * third :]):
+            chunks.append(chunk({"content": piece}))
+    chunks.append(chunk({}, "tool_calls" if call else "stop"))
+    if with_usage:
+        chunks.append({**base, "choices": [], "usage": usage(body, text)})
+    return chunks  # fmt: skip
+
+
+def response_object(body: dict[str, Any]) -> dict[str, Any]:
+    text = reply_text(body)
+    u = usage(body, text)
+    return {
+        "id": "resp_fake1",
+        "object": "response",
+        "created_at": CREATED,
+        "status": "completed",
+        "model": body["model"],
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_1",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+        ],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "instructions": body.get("instructions"),
+        "usage": {
+            "input_tokens": u["prompt_tokens"],
+            "input_tokens_details": {"cached_tokens": u["prompt_tokens_details"]["cached_tokens"]},
+            "output_tokens": u["completion_tokens"],
+            "output_tokens_details": {"reasoning_tokens": 8},
+            "total_tokens": u["total_tokens"],
+        },
+    }
+
+
+def response_events(body: dict[str, Any]) -> list[dict[str, Any]]:
+    final = response_object(body)
+    text = final["output"][0]["content"][0]["text"]
+    started = {**final, "status": "in_progress", "output": [], "usage": None}
+    events: list[dict[str, Any]] = [{"type": "response.created", "sequence_number": 0, "response": started}]
+    for i, piece in enumerate((text[:10], text[10:])):
+        events.append(
+            {"type": "response.output_text.delta", "sequence_number": i + 1, "item_id": "msg_1",
+             "output_index": 0, "content_index": 0, "delta": piece, "logprobs": []}
+        )  # fmt: skip
+    events.append({"type": "response.completed", "sequence_number": 9, "response": final})
+    return events
+
+
+def embeddings(body: dict[str, Any]) -> dict[str, Any]:
+    inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    return {
+        "object": "list",
+        "model": body["model"],
+        "data": [{"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3, 0.4]} for i in range(len(inputs))],
+        "usage": {"prompt_tokens": 5 * len(inputs), "total_tokens": 5 * len(inputs)},
+    }
+
+
+def sse(events: list[dict[str, Any]], *, done: bool = True, break_after: int | None = None) -> Iterator[bytes]:
+    for i, event in enumerate(events):
+        if break_after is not None and i == break_after:
+            raise httpx2.ReadError("connection reset by peer")
+        yield f"data: {json.dumps(event)}\n\n".encode()
+    if done:
+        yield b"data: [DONE]\n\n"
+
+
+class FakeOpenAI:
+    """The handler behind MockTransport; keeps every request body it saw."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content or b"{}")
+        self.requests.append(body)
+        model = str(body.get("model", ""))
+        if model.startswith("fail-"):
+            return self._failure(request, model.removeprefix("fail-"))
+        path = request.url.path
+        streaming = bool(body.get("stream"))
+        if path.endswith("/chat/completions"):
+            if streaming:
+                return self._stream(request, chat_chunks(body), break_after=3 if model == "break-stream" else None)
+            return httpx2.Response(200, json=chat_completion(body), request=request)
+        if path.endswith("/responses"):
+            if streaming:
+                return self._stream(request, response_events(body), done=False)
+            return httpx2.Response(200, json=response_object(body), request=request)
+        if path.endswith("/embeddings"):
+            return httpx2.Response(200, json=embeddings(body), request=request)
+        return httpx2.Response(404, json={"error": {"message": f"no route {path}"}}, request=request)
+
+    def _stream(
+        self, request: httpx2.Request, events: list[dict[str, Any]], *, done: bool = True,
+        break_after: int | None = None,
+    ) -> httpx2.Response:  # fmt: skip
+        content = b"".join(sse(events, done=done)) if break_after is None else sse(events, break_after=break_after)
+        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=content, request=request)
+
+    def _failure(self, request: httpx2.Request, kind: str) -> httpx2.Response:
+        if kind == "timeout":
+            raise httpx2.ReadTimeout("timed out", request=request)
+        if kind == "connect":
+            raise httpx2.ConnectError("connection refused", request=request)
+        status = int(kind)
+        error = {"error": {"message": f"fake {status}", "type": "fake_error", "code": str(status)}}
+        return httpx2.Response(status, json=error, request=request)
+
+
+def clients(fake: FakeOpenAI) -> tuple[OpenAI, AsyncOpenAI]:
+    """A real sync and async openai client whose HTTP goes to ``fake``."""
+    transport = httpx2.MockTransport(fake)
+    sync = OpenAI(api_key="sk-test", base_url="http://fake/v1", max_retries=0,
+                  http_client=httpx2.Client(transport=transport))
+    async_ = AsyncOpenAI(api_key="sk-test", base_url="http://fake/v1", max_retries=0,
+                         http_client=httpx2.AsyncClient(transport=transport))
+    return sync, async_  # fmt: skip
