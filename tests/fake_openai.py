@@ -7,6 +7,7 @@ Behaviour is chosen by the request's model: ``fail-429`` / ``fail-500`` / ``fail
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,7 @@ import httpx2
 from openai import AsyncOpenAI, OpenAI
 
 CREATED = 1_764_000_000
+_ids = itertools.count(1)
 
 
 def reply_text(body: dict[str, Any]) -> str:
@@ -54,7 +56,7 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
     if call:
         message["tool_calls"] = [call]
     return {
-        "id": "chatcmpl-fake1",
+        "id": f"chatcmpl-fake{next(_ids)}",
         "object": "chat.completion",
         "created": CREATED,
         "model": "gpt-5-mini-2025-08-07" if body["model"] == "gpt-5-mini" else body["model"],
@@ -66,7 +68,7 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
 def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
     text = reply_text(body)
     call = tool_call(body)
-    base = {"id": "chatcmpl-stream1", "object": "chat.completion.chunk", "created": CREATED, "model": body["model"]}
+    base = {"id": f"chatcmpl-stream{next(_ids)}", "object": "chat.completion.chunk", "created": CREATED, "model": body["model"]}
     with_usage = (body.get("stream_options") or {}).get("include_usage")
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -96,7 +98,7 @@ def response_object(body: dict[str, Any]) -> dict[str, Any]:
     text = reply_text(body)
     u = usage(body, text)
     return {
-        "id": "resp_fake1",
+        "id": f"resp_fake{next(_ids)}",
         "object": "response",
         "created_at": CREATED,
         "status": "completed",
