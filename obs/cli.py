@@ -6,6 +6,7 @@ import functools
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 
 from obs import config, db
 from obs.pricing import PriceFileError, default_pricer
+from obs.recorder import Recorder
 from obs.recost import recost
 from obs.schema import as_utc
 from obs.store import Store
@@ -114,6 +116,27 @@ def recost_command(database_url: str | None, since: datetime | None) -> None:
         f"repriced {result.scanned:,} calls{scope}: {result.changed:,} changed, "
         f"{result.unpriced:,} unpriced (no known price)"
     )
+
+
+@main.group()
+def spool() -> None:
+    """Records the recorder could not write yet (database down, queue full, exit before catching up)."""
+
+
+@spool.command(name="replay")
+@database_url_option
+@click.option("--spool-dir", type=click.Path(path_type=Path), default=None, help="Default: $OBS_SPOOL_DIR.")
+@friendly_errors
+def spool_replay(database_url: str | None, spool_dir: Path | None) -> None:
+    """Write every spooled record to the store now (records already stored are skipped, never duplicated)."""
+    recorder = Recorder(database_url, spool_dir=spool_dir)
+    where = recorder.spool.directory
+    records, files = recorder.replay_spool()
+    click.echo(f"replayed {records:,} records from {files:,} spool files in {where} into "
+               f"{db.display_url(config.normalize_database_url(recorder.database_url))}")  # fmt: skip
+    rejected = where / "rejected"
+    if rejected.is_dir() and any(rejected.iterdir()):
+        click.echo(f"records the database refused are kept in {rejected}", err=True)
 
 
 def _when(value: Any) -> str:

@@ -159,6 +159,23 @@ class Recorder:
         except Exception:  # pragma: no cover
             log.exception("obs: shutdown failed")
 
+    def start_if_spooled(self) -> None:
+        """Start the writer now when an earlier run left records in the spool, so they get written."""
+        try:
+            if self._thread is None and self.spool.pending():
+                self._start()
+        except Exception:  # pragma: no cover
+            log.exception("obs: could not start the writer")
+
+    def replay_spool(self) -> tuple[int, int]:
+        """Write every sealed spool file to the store now; returns (records, files). Raises if the store is down."""
+        records = files = 0
+        for count in self.spool.replay(self._write_to_store):
+            records += count
+            files += 1
+            self._add("replayed", count)
+        return records, files
+
     # --- the writer thread -------------------------------------------------------------------------
 
     def _start(self) -> None:

@@ -66,6 +66,8 @@ def _enqueue(event: CallEvent | Span | Feedback) -> None:
 
 def wrap(client: C) -> C:
     """Record every chat, responses and embeddings call of an OpenAI, AsyncOpenAI or Azure client."""
+    if config.enabled():
+        recorder().start_if_spooled()
     return instrument.wrap(client, _enqueue)
 
 
