@@ -1,9 +1,9 @@
 """obs: open-source LLM observability. Record every call, see what it cost, replay it.
 
-    import obs
-    client = obs.wrap(OpenAI())
-    with obs.trace("answer_question", user_id="u42", feature="ticket_triage"):
-        client.chat.completions.create(model="gpt-5-mini", messages=[...])
+import obs
+client = obs.wrap(OpenAI())
+with obs.trace("answer_question", user_id="u42", feature="ticket_triage"):
+    client.chat.completions.create(model="gpt-5-mini", messages=[...])
 """
 
 from __future__ import annotations

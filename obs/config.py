@@ -53,6 +53,7 @@ def normalize_database_url(url: str) -> str:
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
+
 # --- the recorder (SDK) ----------------------------------------------------------------------------
 
 #: Directory for the on-disk spool (records the database could not take yet). Default: SPOOL_DIR_DEFAULT.

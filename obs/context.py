@@ -171,7 +171,7 @@ def observe_decorator(
             @functools.wraps(func)
             async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
                 with open_span(args, kwargs) as span:
-                    result = await func(*args, **kwargs)  # type: ignore[misc]
+                    result = await func(*args, **kwargs)
                     if capture_output:
                         span.set_output(result)
                     return result

@@ -50,15 +50,12 @@ def create_engine(url: str | None = None) -> Engine:
         return _sqlite_engine(parsed)
     if parsed.get_backend_name() != "postgresql":
         raise StoreError(
-            f"{display_url(parsed)}: obs stores calls in SQLite or PostgreSQL, "
-            f"not {parsed.get_backend_name()}"
+            f"{display_url(parsed)}: obs stores calls in SQLite or PostgreSQL, not {parsed.get_backend_name()}"
         )
     try:
         # Sessions in UTC, so date_trunc('day', ts) in the seed guide's SQL means the UTC day.
         connect_args = {} if "options" in parsed.query else {"options": "-c TimeZone=UTC"}
-        return sa.create_engine(
-            parsed, pool_pre_ping=True, json_serializer=_json_dumps, connect_args=connect_args
-        )
+        return sa.create_engine(parsed, pool_pre_ping=True, json_serializer=_json_dumps, connect_args=connect_args)
     except ModuleNotFoundError as exc:
         raise StoreError(f"{display_url(parsed)}: driver not installed ({exc.name})") from None
 

@@ -92,9 +92,7 @@ def build_call(event: CallEvent, pricer: Pricer, refusal_patterns: Iterable[str]
         completion_tokens=out.usage.completion_tokens if out.usage else None,
         cached_tokens=out.usage.cached_tokens if out.usage else None,
         reasoning_tokens=out.usage.reasoning_tokens if out.usage else None,
-        cost_usd=pricer.cost(
-            model, out.usage, response_model=out.response_model, provider=event.provider, ts=event.ts
-        ),
+        cost_usd=pricer.cost(model, out.usage, response_model=out.response_model, provider=event.provider, ts=event.ts),
         latency_ms=latency,
         latency_ms_first_token=_ms(event.first_token_ns - event.start_ns) if event.first_token_ns else None,
         stream=bool(request.get("stream")),
@@ -190,9 +188,12 @@ def chat_stream_output(chunks: Sequence[Any]) -> _Output:
             if choice.finish_reason:
                 finish[choice.index] = choice.finish_reason
     indexes = sorted(set(texts) | set(finish) | set(tools) | set(refusals)) or [0]
-    choices = []
+    choices: list[dict[str, Any]] = []
     for index in indexes:
-        message: dict[str, Any] = {"role": "assistant", "content": "".join(texts[index]) if index in texts else None}
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": "".join(texts[index]) if index in texts else None,
+        }
         if index in refusals:
             message["refusal"] = "".join(refusals[index])
         if index in tools:

@@ -7,6 +7,7 @@ thread snapshots the request, stamps ids and times, and enqueues; everything els
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import inspect
 import threading
@@ -113,7 +114,11 @@ class _Call:
     __slots__ = ("added_usage", "enqueue", "event", "kwargs")
 
     def __init__(
-        self, definition: MethodDef, provider: str, kwargs: dict[str, Any], enqueue: Callable[[CallEvent], None]
+        self,
+        definition: MethodDef,
+        provider: str,
+        kwargs: dict[str, Any],
+        enqueue: Callable[[CallEvent], None],
     ) -> None:
         given = kwargs.pop(OBS_KWARG, None) or {}
         ctx = current()
@@ -209,10 +214,8 @@ def _returned(call: _Call, result: Any) -> Any:
 
 
 def _safely(func: Callable[..., Any], *args: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):
         func(*args)
-    except Exception:  # pragma: no cover
-        pass
 
 
 # --- streams -----------------------------------------------------------------------------------------

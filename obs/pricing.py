@@ -50,9 +50,7 @@ class ModelPrice:
         cached = min(usage.cached_tokens, usage.prompt_tokens)
         cached_rate = self.input if self.cached_input is None else self.cached_input
         return (
-            (usage.prompt_tokens - cached) * self.input
-            + cached * cached_rate
-            + usage.completion_tokens * self.output
+            (usage.prompt_tokens - cached) * self.input + cached * cached_rate + usage.completion_tokens * self.output
         ) / MILLION
 
 
@@ -104,9 +102,7 @@ def library_cost(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = genai_prices.calc_price(
-                    gp_usage, model, provider_id=provider_id, genai_request_timestamp=ts
-                )
+                result = genai_prices.calc_price(gp_usage, model, provider_id=provider_id, genai_request_timestamp=ts)
         except LookupError:
             continue
         return result.total_price

@@ -39,9 +39,7 @@ def load(name: str, dialect: str) -> str:
     for candidate in (config.SQL_DIR / f"{name}.{dialect}.sql", config.SQL_DIR / f"{name}.sql"):
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8")
-    raise UnknownQueryError(
-        f"no query {name!r} for {dialect} in {config.SQL_DIR} (known: {', '.join(names())})"
-    )
+    raise UnknownQueryError(f"no query {name!r} for {dialect} in {config.SQL_DIR} (known: {', '.join(names())})")
 
 
 def bind_value(value: Any, dialect: str) -> Any:

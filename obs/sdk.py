@@ -11,8 +11,8 @@ from typing import Any, ParamSpec, TypeVar
 from obs import config, instrument
 from obs.context import SpanHandle, observe_decorator
 from obs.extract import CallEvent
-from obs.records import Feedback, Span, new_span_id
 from obs.recorder import Recorder, RecorderStats
+from obs.records import Feedback, Span, new_span_id
 
 P = ParamSpec("P")
 R = TypeVar("R")

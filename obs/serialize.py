@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import enum
 import math
+import re
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
@@ -20,6 +21,7 @@ from typing import Any
 from obs import config
 
 _MAX_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a Python str every surrogate code point is a lone one
 
 
 def to_jsonable(value: Any) -> Any:
@@ -106,5 +108,5 @@ def clean_text(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return _SURROGATE.sub("\ufffd", text)
     return text

@@ -127,11 +127,7 @@ class Store:
         """Overwrite cost_usd of the given calls (used by recost)."""
         if not costs:
             return
-        stmt = (
-            llm_calls.update()
-            .where(llm_calls.c.id == sa.bindparam("call_id"))
-            .values(cost_usd=sa.bindparam("cost"))
-        )
+        stmt = llm_calls.update().where(llm_calls.c.id == sa.bindparam("call_id")).values(cost_usd=sa.bindparam("cost"))
         with self.engine.begin() as connection:
             connection.execute(stmt, [{"call_id": k, "cost": v} for k, v in costs.items()])
 

@@ -13,9 +13,7 @@ import sqlalchemy as sa
 from obs.store import Store
 
 POSTGRES_URL = os.environ.get("OBS_TEST_POSTGRES_URL")
-SKIP_POSTGRES = (
-    "PostgreSQL tests need OBS_TEST_POSTGRES_URL (a throwaway database; .ci/run creates one and sets it)"
-)
+SKIP_POSTGRES = "PostgreSQL tests need OBS_TEST_POSTGRES_URL (a throwaway database; .ci/run creates one and sets it)"
 
 
 def reset_postgres(url: str) -> None:

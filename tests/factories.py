@@ -30,9 +30,7 @@ def make_call(
         "model": model,
         "choices": [{"message": {"role": "assistant", "content": text}}],
     }
-    content = CallContent(
-        system_prompt="You triage tickets.", messages=messages, response=response, output_text=text
-    )
+    content = CallContent(system_prompt="You triage tickets.", messages=messages, response=response, output_text=text)
     values: dict[str, object] = {"prompt_tokens": 120, "completion_tokens": 30, "latency_ms": 900}
     values.update(fields)
     return LLMCall(
@@ -71,9 +69,7 @@ def seeded_calls(now: datetime, n: int = 400, seed: int = 7) -> list[LLMCall]:
                 tenant_id=rng.choice(["acme", "globex"]),
                 prompt_tokens=rng.randrange(50, 4000),
                 completion_tokens=rng.randrange(5, 800),
-                cost_usd=None
-                if unpriced or failed
-                else Decimal(rng.randrange(1, 150_000)) / Decimal(1_000_000),
+                cost_usd=None if unpriced or failed else Decimal(rng.randrange(1, 150_000)) / Decimal(1_000_000),
                 latency_ms=rng.randrange(80, 9000) if rng.random() > 0.02 else None,
                 is_refusal=refused,
                 status="error" if failed else "ok",

@@ -43,14 +43,24 @@ def tool_call(body: dict[str, Any]) -> dict[str, Any] | None:
     if not tools:
         return None
     name = tools[0]["function"]["name"]
-    return {"id": "call_abc123", "type": "function", "function": {"name": name, "arguments": '{"city": "Paris"}'}}
+    return {
+        "id": "call_abc123",
+        "type": "function",
+        "function": {"name": name, "arguments": '{"city": "Paris"}'},
+    }
 
 
 def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
     text = reply_text(body)
+    if (body.get("response_format") or {}).get("type") == "json_schema":
+        text = json.dumps({"text": text})  # structured output for .parse()
     call = tool_call(body)
     refused = body["model"] == "refuse"
-    message: dict[str, Any] = {"role": "assistant", "content": None if (call or refused) else text, "refusal": None}
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": None if (call or refused) else text,
+        "refusal": None,
+    }
     if refused:
         message["refusal"] = "I can't help with that."
     if call:
@@ -68,7 +78,12 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
 def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
     text = reply_text(body)
     call = tool_call(body)
-    base = {"id": f"chatcmpl-stream{next(_ids)}", "object": "chat.completion.chunk", "created": CREATED, "model": body["model"]}
+    base = {
+        "id": f"chatcmpl-stream{next(_ids)}",
+        "object": "chat.completion.chunk",
+        "created": CREATED,
+        "model": body["model"],
+    }
     with_usage = (body.get("stream_options") or {}).get("include_usage")
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -80,8 +95,20 @@ def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
     chunks = [chunk({"role": "assistant", "content": ""})]
     if call:
         fn = call["function"]
-        chunks.append(chunk({"tool_calls": [{"index": 0, "id": call["id"], "type": "function",
-                                             "function": {"name": fn["name"], "arguments": ""}}]}))
+        chunks.append(
+            chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": call["id"],
+                            "type": "function",
+                            "function": {"name": fn["name"], "arguments": ""},
+                        }
+                    ]
+                }
+            )
+        )
         for piece in (fn["arguments"][:5], fn["arguments"][5:]):
             chunks.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
     else:
@@ -118,7 +145,10 @@ def response_object(body: dict[str, Any]) -> dict[str, Any]:
         "instructions": body.get("instructions"),
         "usage": {
             "input_tokens": u["prompt_tokens"],
-            "input_tokens_details": {"cached_tokens": u["prompt_tokens_details"]["cached_tokens"]},
+            "input_tokens_details": {
+                "cached_tokens": u["prompt_tokens_details"]["cached_tokens"],
+                "cache_write_tokens": 0,
+            },
             "output_tokens": u["completion_tokens"],
             "output_tokens_details": {"reasoning_tokens": 8},
             "total_tokens": u["total_tokens"],
@@ -205,8 +235,16 @@ class FakeOpenAI:
 def clients(fake: FakeOpenAI) -> tuple[OpenAI, AsyncOpenAI]:
     """A real sync and async openai client whose HTTP goes to ``fake``."""
     transport = httpx2.MockTransport(fake)
-    sync = OpenAI(api_key="sk-test", base_url="http://fake/v1", max_retries=0,
-                  http_client=httpx2.Client(transport=transport))
-    async_ = AsyncOpenAI(api_key="sk-test", base_url="http://fake/v1", max_retries=0,
-                         http_client=httpx2.AsyncClient(transport=transport))
+    sync = OpenAI(
+        api_key="sk-test",
+        base_url="http://fake/v1",
+        max_retries=0,
+        http_client=httpx2.Client(transport=transport),
+    )
+    async_ = AsyncOpenAI(
+        api_key="sk-test",
+        base_url="http://fake/v1",
+        max_retries=0,
+        http_client=httpx2.AsyncClient(transport=transport),
+    )
     return sync, async_  # fmt: skip

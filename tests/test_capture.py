@@ -17,7 +17,10 @@ from obs.records import LLMCall, Trace
 from obs.store import Store
 from tests.fake_openai import FakeOpenAI, clients
 
-USER = [{"role": "system", "content": "You triage tickets."}, {"role": "user", "content": "My printer is on fire"}]
+USER = [
+    {"role": "system", "content": "You triage tickets."},
+    {"role": "user", "content": "My printer is on fire"},
+]
 WEATHER_TOOL = [
     {
         "type": "function",
@@ -68,7 +71,12 @@ def test_chat_completion_is_recorded_with_full_input_output_usage_and_cost(rig: 
         response = rig.client.chat.completions.create(model="gpt-5-mini", messages=USER, temperature=0.2, seed=7)
     call = rig.only_call(t.trace_id)
     assert response.choices[0].message.content == "Echo: My printer is on fire "
-    assert (call.user_id, call.tenant_id, call.feature, call.prompt_version) == ("u42", "acme", "ticket_triage", "v3")
+    assert (call.user_id, call.tenant_id, call.feature, call.prompt_version) == (
+        "u42",
+        "acme",
+        "ticket_triage",
+        "v3",
+    )
     assert call.model == "gpt-5-mini" and call.response_model == "gpt-5-mini-2025-08-07"
     assert call.provider == "openai" and call.temperature == 0.2 and call.params == {
         "model": "gpt-5-mini", "temperature": 0.2, "seed": 7}  # fmt: skip
@@ -131,7 +139,11 @@ def test_streamed_tool_calls_are_assembled(rig: Rig) -> None:
     call = rig.only_call(t.trace_id)
     assert call.finish_reason == "tool_calls" and call.content is not None
     assert call.content.tool_calls == [
-        {"id": "call_abc123", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+        {
+            "id": "call_abc123",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+        }
     ]
     assert call.content.tools == WEATHER_TOOL
 
@@ -157,10 +169,9 @@ def test_abandoned_stream_is_recorded_with_partial_output(rig: Rig) -> None:
 
 def test_stream_that_breaks_midway_is_recorded_and_the_error_reraised(rig: Rig) -> None:
     seen = []
-    with obs.trace("broken") as t:
-        with pytest.raises(openai.APIConnectionError):
-            for chunk in rig.client.chat.completions.create(model="break-stream", messages=USER, stream=True):
-                seen.append(chunk)
+    with obs.trace("broken") as t, pytest.raises(openai.APIConnectionError):
+        for chunk in rig.client.chat.completions.create(model="break-stream", messages=USER, stream=True):
+            seen.append(chunk)
     call = rig.only_call(t.trace_id)
     assert len(seen) == 3 and call.status == "error" and call.error_type == "APIConnectionError"
     assert call.content is not None and call.content.output_text == "".join(
@@ -179,9 +190,8 @@ def test_stream_that_breaks_midway_is_recorded_and_the_error_reraised(rig: Rig) 
     ],
 )
 def test_errors_are_recorded_and_reraised_unchanged(rig: Rig, model: str, error: type[Exception]) -> None:
-    with obs.trace("errors") as t:
-        with pytest.raises(error) as raised:
-            rig.client.chat.completions.create(model=model, messages=USER)
+    with obs.trace("errors") as t, pytest.raises(error) as raised:
+        rig.client.chat.completions.create(model=model, messages=USER)
     with pytest.raises(error) as plain:
         rig.plain.chat.completions.create(model=model, messages=USER)
     assert type(raised.value) is type(plain.value) and str(raised.value) == str(plain.value)
@@ -302,7 +312,9 @@ def test_span_that_raises_is_recorded_as_an_error_and_the_exception_propagates(r
 def test_per_call_attributes_never_reach_the_provider(rig: Rig) -> None:
     with obs.trace("outer", feature="default", user_id="u1") as t:
         rig.client.chat.completions.create(
-            model="gpt-5-mini", messages=USER, obs={"feature": "special", "prompt_version": "v9", "ticket": 17}
+            model="gpt-5-mini",
+            messages=USER,
+            obs={"feature": "special", "prompt_version": "v9", "ticket": 17},
         )
     assert "obs" not in rig.fake.requests[-1]
     call = rig.only_call(t.trace_id)
@@ -357,11 +369,11 @@ def test_parse_with_a_pydantic_response_format_is_recorded(rig: Rig) -> None:
         text: str
 
     with obs.trace("parse") as t:
-        try:
-            rig.client.chat.completions.parse(model="gpt-5-mini", messages=USER, response_format=Echo)
-        except Exception:
-            pass  # the fake does not answer in JSON; the call is still recorded, whatever it raised
+        parsed = rig.client.chat.completions.parse(model="gpt-5-mini", messages=USER, response_format=Echo)
+    assert parsed.choices[0].message.parsed == Echo(text="Echo: My printer is on fire ")
     call = rig.only_call(t.trace_id)
+    assert call.content is not None and call.content.output_text == '{"text": "Echo: My printer is on fire "}'
+    assert call.cost_usd is not None
     assert call.params is not None and call.params["response_format"].endswith("Echo")
 
 

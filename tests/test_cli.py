@@ -25,9 +25,7 @@ def obs(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_init_creates_the_schema_then_reports_it_is_current(
-    db_url: str, open_store: Callable[..., Store]
-) -> None:
+def test_init_creates_the_schema_then_reports_it_is_current(db_url: str, open_store: Callable[..., Store]) -> None:
     code, out = obs("init", "--database-url", db_url)
     assert code == 0 and "upgraded from empty to revision 0002" in out
     code, out = obs("init", env={"OBS_DATABASE_URL": db_url})
@@ -59,19 +57,13 @@ def test_recost_applies_a_new_override_and_respects_since(store: Store, db_url: 
     old, new = T0 - timedelta(days=10), T0
     store.write_batch(
         [
-            make_call(
-                old, call_id="old", prompt_tokens=1234, completion_tokens=156, cost_usd=Decimal("0.0006205")
-            ),
-            make_call(
-                new, call_id="new", prompt_tokens=1234, completion_tokens=156, cost_usd=Decimal("0.0006205")
-            ),
+            make_call(old, call_id="old", prompt_tokens=1234, completion_tokens=156, cost_usd=Decimal("0.0006205")),
+            make_call(new, call_id="new", prompt_tokens=1234, completion_tokens=156, cost_usd=Decimal("0.0006205")),
             make_call(new, call_id="mine", model="my-finetune", prompt_tokens=1000, completion_tokens=1000),
         ]
     )
     prices = tmp_path / "prices.toml"
-    prices.write_text(
-        '[models."gpt-5-mini"]\ninput = 1\noutput = 4\n[models."my-finetune"]\ninput = 1\noutput = 1\n'
-    )
+    prices.write_text('[models."gpt-5-mini"]\ninput = 1\noutput = 4\n[models."my-finetune"]\ninput = 1\noutput = 1\n')
     env = {"OBS_DATABASE_URL": db_url, "OBS_PRICES_FILE": str(prices)}
     code, out = obs("recost", "--since", (T0 - timedelta(days=1)).strftime("%Y-%m-%d"), env=env)
     assert code == 0, out
@@ -128,6 +120,4 @@ def test_bad_price_file_is_one_clear_line(sqlite_url: str, tmp_path: Path) -> No
     prices = tmp_path / "p.toml"
     prices.write_text('[models."m"]\ninput = 1\n')
     code, out = obs("recost", env={"OBS_DATABASE_URL": sqlite_url, "OBS_PRICES_FILE": str(prices)})
-    assert (
-        code == 1 and out.strip() == f"Error: {prices}: model 'm' is missing 'output' ($ per million tokens)"
-    )
+    assert code == 1 and out.strip() == f"Error: {prices}: model 'm' is missing 'output' ($ per million tokens)"

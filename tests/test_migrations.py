@@ -52,9 +52,7 @@ def test_seed_view_has_the_seed_guides_one_table_shape(db_url: str, open_store: 
     assert columns == SEED_VIEW_COLUMNS
 
 
-def test_upgrade_from_the_first_migration_keeps_existing_rows(
-    db_url: str, open_store: Callable[..., Store]
-) -> None:
+def test_upgrade_from_the_first_migration_keeps_existing_rows(db_url: str, open_store: Callable[..., Store]) -> None:
     store = open_store(db_url, migrate=False)
     db.migrate(store.engine, "0001")
     assert db.current_revision(store.engine) == "0001"
@@ -75,9 +73,7 @@ def test_upgrade_from_the_first_migration_keeps_existing_rows(
     assert store.get_call("old") is not None
 
 
-def test_store_migrates_on_first_use_and_init_is_idempotent(
-    db_url: str, open_store: Callable[..., Store]
-) -> None:
+def test_store_migrates_on_first_use_and_init_is_idempotent(db_url: str, open_store: Callable[..., Store]) -> None:
     first = open_store(db_url)
     assert db.current_revision(first.engine) == db.head_revision()
     db.migrate(first.engine)  # a second `obs init` changes nothing

@@ -48,9 +48,7 @@ def test_reasoning_tokens_are_part_of_output_and_not_billed_twice(no_network: No
 
 
 def test_dated_response_model_is_priced_like_its_family(no_network: None) -> None:
-    assert Pricer().cost("gpt-5-mini", GPT5_MINI, response_model="gpt-5-mini-2025-08-07") == Decimal(
-        "0.0006205"
-    )
+    assert Pricer().cost("gpt-5-mini", GPT5_MINI, response_model="gpt-5-mini-2025-08-07") == Decimal("0.0006205")
 
 
 def test_unknown_model_is_unpriced_not_free(no_network: None) -> None:
@@ -81,14 +79,8 @@ def test_override_file_wins_over_the_library(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("OBS_PRICES_FILE", str(prices))
     pricer = default_pricer()
     cached = Usage(prompt_tokens=1234, completion_tokens=156, cached_tokens=1000)
-    assert (
-        pricer.cost("gpt-5-mini", cached)
-        == (Decimal(234) * 1 + Decimal(1000) * Decimal("0.5") + 156 * 4) / 10**6
-    )
-    assert (
-        pricer.cost("My-Finetune", GPT5_MINI)
-        == (Decimal(1234) * Decimal("0.3") + 156 * Decimal("1.2")) / 10**6
-    )
+    assert pricer.cost("gpt-5-mini", cached) == (Decimal(234) * 1 + Decimal(1000) * Decimal("0.5") + 156 * 4) / 10**6
+    assert pricer.cost("My-Finetune", GPT5_MINI) == (Decimal(1234) * Decimal("0.3") + 156 * Decimal("1.2")) / 10**6
     # An override on the requested model also covers the dated snapshot the provider served.
     assert pricer.cost("gpt-5-mini", GPT5_MINI, response_model="gpt-5-mini-2025-08-07") == Decimal("0.001858")
 

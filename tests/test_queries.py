@@ -88,9 +88,7 @@ def test_every_query_runs_on_each_dialect(seeded: Store, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(set(PARAMS) - ENGINE_SPECIFIC))
-def test_both_dialects_give_the_same_numbers(
-    sqlite_seeded: Store, postgresql_seeded: Store, name: str
-) -> None:
+def test_both_dialects_give_the_same_numbers(sqlite_seeded: Store, postgresql_seeded: Store, name: str) -> None:
     lite = _normalized(name, queries.run(name, db=sqlite_seeded, **PARAMS[name]))
     pg = _normalized(name, queries.run(name, db=postgresql_seeded, **PARAMS[name]))
     assert list(lite.columns) == list(pg.columns)
@@ -215,9 +213,7 @@ def test_seed_dashboard_queries_run_verbatim_and_agree_with_sql_dir(
         verbatim = queries.tidy(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
     ours = narrow(queries.run(name, db=postgresql_seeded, **PARAMS[name]))
     assert len(verbatim) > 0
-    pd.testing.assert_frame_equal(
-        _normalized(name, verbatim), _normalized(name, ours), check_dtype=False, rtol=1e-9
-    )
+    pd.testing.assert_frame_equal(_normalized(name, verbatim), _normalized(name, ours), check_dtype=False, rtol=1e-9)
 
 
 def test_seed_sample_to_eval_runs_verbatim_against_llm_calls_full(postgresql_seeded: Store) -> None:

@@ -196,7 +196,11 @@ def test_exit_with_the_database_down_is_bounded_and_the_next_start_writes_the_sp
     spool = tmp_path / "spool"
     env = {**os.environ, "OBS_EXIT_TIMEOUT": "2", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     proc = subprocess.run(
-        [sys.executable, "-c", EXIT_SCRIPT, url, str(spool)], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", EXIT_SCRIPT, url, str(spool)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     exited = time.monotonic()
     assert proc.returncode == 0, proc.stderr
@@ -234,4 +238,3 @@ def test_disabled_obs_records_nothing_and_the_app_still_works(
     client = obs.wrap(clients(FakeOpenAI())[0])
     assert client.chat.completions.create(model="gpt-5-mini", messages=MESSAGES).choices
     assert obs.stats().enqueued == 0
-

@@ -99,9 +99,7 @@ def test_trace_holds_its_calls_and_spans_in_time_order(store: Store) -> None:
 def test_feedback_sets_the_seed_user_feedback_column_to_the_latest_value(store: Store) -> None:
     store.write_batch([make_call(T0, call_id="c1")])
     store.write_batch(feedback_=[Feedback(id="f1", ts=T0, value="thumbs_up", call_id="c1")])
-    store.write_batch(
-        feedback_=[Feedback(id="f2", ts=T0 + timedelta(minutes=1), value="thumbs_down", call_id="c1")]
-    )
+    store.write_batch(feedback_=[Feedback(id="f2", ts=T0 + timedelta(minutes=1), value="thumbs_down", call_id="c1")])
     stored = store.get_call("c1")
     assert stored is not None and stored.user_feedback == "thumbs_down"
 
@@ -135,9 +133,7 @@ def test_large_batches_are_written_in_chunks(store: Store) -> None:
     assert store.stats().calls == 2_500
 
 
-def test_sqlite_store_runs_in_wal_mode_with_a_busy_timeout(
-    sqlite_url: str, open_store: Callable[..., Store]
-) -> None:
+def test_sqlite_store_runs_in_wal_mode_with_a_busy_timeout(sqlite_url: str, open_store: Callable[..., Store]) -> None:
     store = open_store(sqlite_url)
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -1,0 +1,116 @@
+"""Pure extraction from real openai types to records: no network, no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from openai.types import CreateEmbeddingResponse
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import Response
+
+from obs import config
+from obs.extract import CallEvent, build_call, chat_stream_output
+from obs.pricing import Pricer
+from tests import fake_openai
+
+REQUEST = {"model": "gpt-5-mini", "messages": [{"role": "user", "content": "hi"}]}
+T0 = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+def event(**fields: object) -> CallEvent:
+    values: dict[str, object] = {
+        "kind": "chat", "call_id": "c1", "trace_id": "t1", "parent_id": None, "ts": T0, "start_ns": 0,
+        "end_ns": 1_500_000_000, "request": REQUEST,
+    }  # fmt: skip
+    values.update(fields)
+    return CallEvent(**values)  # type: ignore[arg-type]
+
+
+def build(e: CallEvent) -> object:
+    return build_call(e, Pricer(), config.REFUSAL_PATTERNS)
+
+
+def test_chat_completion_with_cached_and_reasoning_tokens() -> None:
+    completion = ChatCompletion.model_validate(fake_openai.chat_completion(dict(REQUEST)))
+    call = build_call(event(response=completion), Pricer(), config.REFUSAL_PATTERNS)
+    assert completion.usage is not None
+    assert (
+        call.prompt_tokens == completion.usage.prompt_tokens
+        and call.cached_tokens == completion.usage.prompt_tokens // 2
+    )
+    assert call.reasoning_tokens == 8 and call.latency_ms == 1500 and call.status == "ok"
+    assert call.response_model == "gpt-5-mini-2025-08-07" and call.cost_usd is not None
+
+
+def test_stream_without_usage_is_unpriced_not_zero() -> None:
+    body = {**REQUEST, "stream": True}
+    chunks = [ChatCompletionChunk.model_validate(c) for c in fake_openai.chat_chunks(body)]
+    call = build_call(event(request=body, chunks=chunks), Pricer(), config.REFUSAL_PATTERNS)
+    assert call.cost_usd is None and call.prompt_tokens is None
+    assert call.content is not None and call.content.output_text == "Echo: hi "
+
+
+def test_stream_with_usage_chunk_is_priced_like_the_whole_response() -> None:
+    body = {**REQUEST, "stream": True, "stream_options": {"include_usage": True}}
+    chunks = [ChatCompletionChunk.model_validate(c) for c in fake_openai.chat_chunks(body)]
+    whole = ChatCompletion.model_validate(fake_openai.chat_completion(body))
+    streamed = build_call(event(request=body, chunks=chunks), Pricer(), config.REFUSAL_PATTERNS)
+    assert whole.usage is not None and streamed.prompt_tokens == whole.usage.prompt_tokens
+    assert streamed.cost_usd == Pricer().cost("gpt-5-mini", chat_stream_output(chunks).usage)
+    assert streamed.cost_usd is not None and streamed.cost_usd > Decimal(0)
+
+
+def test_parallel_tool_call_deltas_are_merged_by_index() -> None:
+    base = {"id": "x", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+
+    def chunk(tool_calls: list[dict[str, object]], finish: str | None = None) -> ChatCompletionChunk:
+        choice = {"index": 0, "delta": {"tool_calls": tool_calls}, "finish_reason": finish}
+        return ChatCompletionChunk.model_validate({**base, "choices": [choice]})
+
+    chunks = [
+        chunk([{"index": 0, "id": "a", "type": "function", "function": {"name": "f", "arguments": '{"x"'}}]),
+        chunk([{"index": 1, "id": "b", "type": "function", "function": {"name": "g", "arguments": "{}"}}]),
+        chunk([{"index": 0, "function": {"arguments": ": 1}"}}], "tool_calls"),
+    ]
+    out = chat_stream_output(chunks)
+    assert out.tool_calls == [
+        {"id": "a", "type": "function", "function": {"name": "f", "arguments": '{"x": 1}'}},
+        {"id": "b", "type": "function", "function": {"name": "g", "arguments": "{}"}},
+    ]
+    assert out.finish_reason == "tool_calls"
+
+
+def test_responses_api_usage_and_text() -> None:
+    body = {"model": "gpt-5-mini", "input": "hello", "instructions": "Be brief"}
+    response = Response.model_validate(fake_openai.response_object(body))
+    call = build_call(event(kind="responses", request=body, response=response), Pricer(), config.REFUSAL_PATTERNS)
+    assert call.content is not None and call.content.output_text == "Echo: hello "
+    assert call.content.system_prompt == "Be brief" and call.finish_reason == "completed"
+    assert call.reasoning_tokens == 8 and call.cost_usd is not None
+
+
+def test_embeddings_keep_the_shape_not_the_vectors() -> None:
+    body = {"model": "text-embedding-3-small", "input": ["a", "b"]}
+    response = CreateEmbeddingResponse.model_validate(fake_openai.embeddings(body))
+    call = build_call(event(kind="embeddings", request=body, response=response), Pricer(), config.REFUSAL_PATTERNS)
+    assert call.content is not None and "data" not in call.content.response and "0.1" not in str(call.content)
+    assert call.prompt_tokens == 10 and call.completion_tokens == 0
+
+
+def test_secret_headers_are_not_stored_but_their_names_are() -> None:
+    body = {**REQUEST, "extra_headers": {"Authorization": "Bearer sk-secret"}}
+    call = build_call(event(request=body), Pricer(), config.REFUSAL_PATTERNS)
+    assert call.params is not None and call.params["extra_headers"] == {"Authorization": "<redacted>"}
+    assert "sk-secret" not in str(call.params)
+
+
+def test_the_openai_user_field_is_the_user_when_no_trace_names_one() -> None:
+    call = build_call(event(request={**REQUEST, "user": "u-from-request"}), Pricer(), config.REFUSAL_PATTERNS)
+    assert call.user_id == "u-from-request"
+    call = build_call(
+        event(request={**REQUEST, "user": "u-from-request"}, attrs={"user_id": "u-trace"}),
+        Pricer(),
+        config.REFUSAL_PATTERNS,
+    )
+    assert call.user_id == "u-trace"
