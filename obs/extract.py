@@ -15,7 +15,7 @@ from typing import Any, Literal
 from obs import refusal
 from obs.pricing import Pricer, Usage
 from obs.records import CallContent, LLMCall
-from obs.serialize import to_jsonable
+from obs.serialize import plain
 
 Kind = Literal["chat", "responses", "embeddings"]
 
@@ -81,7 +81,7 @@ def build_call(event: CallEvent, pricer: Pricer, refusal_patterns: Iterable[str]
         tenant_id=attrs.get("tenant_id"),
         feature=attrs.get("feature"),
         tags=tuple(str(t) for t in attrs.get("tags") or ()),
-        metadata=to_jsonable(attrs.get("metadata")) if attrs.get("metadata") else None,
+        metadata=dict(attrs["metadata"]) if attrs.get("metadata") else None,
         provider=event.provider,
         response_model=out.response_model,
         temperature=_float_or_none(request.get("temperature")),
@@ -106,10 +106,10 @@ def build_call(event: CallEvent, pricer: Pricer, refusal_patterns: Iterable[str]
         replay_of=event.replay_of,
         content=CallContent(
             system_prompt=_system_prompt(event.kind, request),
-            messages=to_jsonable(_messages(event.kind, request)),
-            tools=to_jsonable(request.get("tools") or request.get("functions")),
-            response=to_jsonable(out.response),
-            tool_calls=to_jsonable(out.tool_calls),
+            messages=plain(_messages(event.kind, request)),
+            tools=plain(request.get("tools") or request.get("functions")),
+            response=plain(out.response),
+            tool_calls=plain(out.tool_calls),
             output_text=out.output_text,
         ),
     )
@@ -202,7 +202,7 @@ def chat_stream_output(chunks: Sequence[Any]) -> _Output:
     first = choices[0]
     response = {"id": response_id, "object": "chat.completion", "model": model, "choices": choices}
     if usage is not None:
-        response["usage"] = usage
+        response["usage"] = plain(usage)
     return _Output(
         response=response,
         output_text=first["message"]["content"],
@@ -341,7 +341,7 @@ def _params(request: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "response_format" and isinstance(value, type):
             params[key] = f"{value.__module__}.{value.__qualname__}"
         else:
-            params[key] = to_jsonable(value)
+            params[key] = plain(value)
     return params
 
 

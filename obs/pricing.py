@@ -7,17 +7,19 @@ never a fake $0. Token counts follow OpenAI's billing semantics: ``prompt_tokens
 
 from __future__ import annotations
 
+import functools
 import json
 import tomllib
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import genai_prices
+from genai_prices import data_snapshot
 
 from obs import config
 
@@ -92,21 +94,65 @@ def library_cost(
     model: str, usage: Usage, *, provider: str | None = None, ts: datetime | None = None
 ) -> Decimal | None:
     """genai-prices' price for this call at time ``ts``, None for a model it does not know."""
+    hour = (ts or datetime.now(UTC)).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    rates = _flat_rates(model, provider, hour)
+    if rates is not None:
+        return rates.cost(usage)
     gp_usage = genai_prices.Usage(
         input_tokens=usage.prompt_tokens,
         cache_read_tokens=min(usage.cached_tokens, usage.prompt_tokens),
         output_tokens=usage.completion_tokens,
     )
-    # A provider name genai-prices does not know (a custom gateway, say) should not hide the model.
+    found = _find(model, provider)
+    if found is None:
+        return None
+    gp_provider, gp_model = found
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        total: Decimal = gp_model.calc_price(gp_usage, gp_provider, genai_request_timestamp=ts).total_price
+    return total
+
+
+@functools.lru_cache(maxsize=1024)
+def _find(model: str, provider: str | None) -> tuple[Any, Any] | None:
+    """genai-prices' provider and model for a name; a provider it does not know must not hide the model."""
+    snapshot = data_snapshot.get_snapshot()
     for provider_id in dict.fromkeys((provider, None)):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                result = genai_prices.calc_price(gp_usage, model, provider_id=provider_id, genai_request_timestamp=ts)
+            return snapshot.find_provider_model(model, None, provider_id, None)
         except LookupError:
             continue
-        return result.total_price
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _flat_rates(model: str, provider: str | None, hour: datetime) -> ModelPrice | None:
+    """The model's token prices at that hour when they are flat per-token rates (the common case).
+
+    genai-prices' general calculation costs ~45 us a call; flat input / cache-read / output rates give the same
+    number with one multiplication each (a test checks they agree). Tiered or other prices return None and go
+    through the library.
+    """
+    found = _find(model, provider)
+    if found is None:
+        return None
+    prices = found[1].get_prices(hour)
+    rates = {key: getattr(prices, key, None) for key in _FLAT_KEYS}
+    others = {k: v for k, v in prices.__dict__.items() if v is not None and k not in _FLAT_KEYS}
+    if any(k in _TOKEN_KEYS for k in others) or not all(isinstance(v, Decimal | None) for v in rates.values()):
+        return None
+    if rates["input_mtok"] is None and rates["output_mtok"] is None:
+        return None
+    return ModelPrice(
+        input=rates["input_mtok"] or Decimal(0),
+        output=rates["output_mtok"] or Decimal(0),
+        cached_input=rates["cache_read_mtok"],
+    )
+
+
+_FLAT_KEYS = ("input_mtok", "cache_read_mtok", "output_mtok")
+#: Price keys that would apply to a text call's tokens; if a model has any of these, the library prices it.
+_TOKEN_KEYS = frozenset({"cache_write_mtok", "input_audio_mtok", "output_audio_mtok", "requests_kcount"})
 
 
 def load_overrides(path: Path) -> dict[str, ModelPrice]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import functools
 import logging
 import os
+import queue
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -33,6 +35,9 @@ from obs.store import Store
 log = logging.getLogger("obs")
 
 Event = CallEvent | Span | Feedback
+
+#: How long the writer runs Python code before it lets other threads take the GIL.
+YIELD_EVERY_S = 0.0002
 
 #: Errors meaning "the database is not there right now": spool and retry later.
 _OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, db.StoreError, OSError)
@@ -78,7 +83,8 @@ class Recorder:
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self._store: Store | None = None
-        self._inflight: list[Event] = []
+        self._inflight: dict[int, list[Event]] = {}
+        self._jobs: queue.Queue[Callable[[], None]] = queue.Queue(maxsize=1)
         self._retry_at = 0.0
         self._backoff = config.BACKOFF_MIN_S
         self._last_replay_check = 0.0
@@ -184,6 +190,9 @@ class Recorder:
             self.spool.after_fork()
         with _start_lock:
             if self._thread is None:
+                # Two stages: "obs-writer" turns events into rows while "obs-db" writes the previous batch
+                # (database drivers release the GIL), so processing and I/O overlap.
+                threading.Thread(target=self._run_db, name="obs-db", daemon=True).start()
                 self._thread = threading.Thread(target=self._run, name="obs-writer", daemon=True)
                 self._thread.start()
 
@@ -193,34 +202,54 @@ class Recorder:
             self._wake.clear()
             try:
                 self._drain()
-                self._maybe_replay()
+                self._jobs.put(self._maybe_replay)
+            except Exception:  # pragma: no cover - never let the writer die
+                log.exception("obs: writer error")
+            if self._stop and not self._queue:
+                return
+
+    def _run_db(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job()
             except Exception:  # pragma: no cover - never let the writer die
                 log.exception("obs: writer error")
             with self._idle:
                 self._idle.notify_all()
-            if self._stop and not self._queue:
-                return
 
     def _drain(self) -> None:
         while self._queue:
             batch: list[Event] = []
             while self._queue and len(batch) < config.BATCH_MAX:
                 batch.append(self._queue.popleft())
-            self._inflight = batch
-            try:
-                self._write(self._to_records(batch))
-            finally:
-                self._inflight = []
-                self._add("done", len(batch))
+            key = id(batch)
+            self._inflight[key] = batch
+            records = self._to_records(batch)
+            self._jobs.put(functools.partial(self._write_batch_job, key, records))  # waits while a batch is written
+
+    def _write_batch_job(self, key: int, records: list[Record]) -> None:
+        batch = self._inflight.get(key, ())
+        try:
+            self._write(records)
+        finally:
+            self._inflight.pop(key, None)
+            self._add("done", len(batch))
 
     def _to_records(self, events: list[Event]) -> list[Record]:
         records: list[Record] = []
+        yielded = time.perf_counter()
         for event in events:
             try:
                 records.append(self._record(event))
             except Exception as exc:  # a capture obs cannot make sense of is still kept
                 log.warning("obs: could not process a record (%s); storing it with a marker", exc)
                 records.append(_marker_record(event, exc))
+            # Give the GIL back often: an app thread waiting for it then waits ~YIELD_EVERY_S, not for a whole
+            # switch interval (5 ms).
+            if time.perf_counter() - yielded > YIELD_EVERY_S:
+                time.sleep(0)
+                yielded = time.perf_counter()
         return records
 
     def _record(self, event: Event) -> Record:
@@ -333,7 +362,7 @@ class Recorder:
 
     def _spool_leftovers(self) -> bool:
         """At exit: whatever is still queued or in flight goes to disk (a record stored twice is skipped)."""
-        leftovers = list(self._inflight)
+        leftovers = [event for batch in list(self._inflight.values()) for event in batch]
         while self._queue:
             try:
                 leftovers.append(self._queue.popleft())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable
 
 from obs import config
@@ -26,5 +28,10 @@ def is_refusal(
         return True
     if not output_text:
         return False
-    text = normalize(output_text)
-    return any(normalize(pattern) in text for pattern in patterns)
+    return _matcher(tuple(patterns)).search(normalize(output_text)) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _matcher(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for all phrases: a single pass over the answer (the writer checks every call)."""
+    return re.compile("|".join(re.escape(normalize(p)) for p in patterns) or r"(?!x)x")

@@ -29,6 +29,22 @@ def to_jsonable(value: Any) -> Any:
     return _convert(value, 0, set())
 
 
+def plain(value: Any) -> Any:
+    """Provider objects (pydantic models, lists of them) as plain JSON-ready values; anything else as it is.
+
+    Cheap (pydantic dumps in Rust); the store's JSON encoder falls back to ``to_jsonable`` for the rest.
+    """
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    model_dump = getattr(value, "model_dump", None)
+    if callable(model_dump) and not isinstance(value, type):
+        try:
+            return model_dump(mode="json", warnings=False)
+        except Exception:
+            return to_jsonable(value)
+    return value
+
+
 def snapshot(value: Any) -> Any:
     """A cheap copy of the containers in ``value`` (strings and other leaves are shared).
 

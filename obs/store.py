@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,16 +10,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from obs import config, db, queries
-from obs.records import CallContent, Feedback, LLMCall, Span, Trace
+from obs import config, db, queries, rows
+from obs.records import Feedback, LLMCall, Span, Trace
 from obs.schema import as_utc, feedback, llm_call_content, llm_calls, spans
-
-_CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(CallContent))
-_CALL_FIELDS = tuple(f.name for f in dataclasses.fields(LLMCall) if f.name != "content")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,46 +69,55 @@ class Store:
         spans_: Sequence[Span] = (),
         feedback_: Sequence[Feedback] = (),
     ) -> BatchResult:
-        """Insert calls (metadata + content), spans and feedback in one transaction; known ids are skipped."""
-        with self.engine.begin() as connection:
-            new_calls = self._insert(connection, llm_calls, [_call_row(c) for c in calls])
-            contents = [_content_row(c) for c in calls if c.id in new_calls and c.content is not None]
-            self._insert(connection, llm_call_content, contents)
-            new_spans = self._insert(connection, spans, [_plain_row(s) for s in spans_])
-            new_feedback = self._insert(connection, feedback, [_plain_row(f) for f in feedback_])
-            self._apply_feedback(connection, [f for f in feedback_ if f.id in new_feedback], new_calls)
+        """Insert calls (metadata + content), spans and feedback in one transaction; known ids are skipped.
+
+        The fastest safe path of each dialect: COPY on PostgreSQL (falling back to COPY into a temporary table
+        and INSERT ... ON CONFLICT DO NOTHING when some ids are already stored), executemany on SQLite.
+        """
+        codecs = self._codecs
+        try:
+            with self.engine.begin() as connection:
+                new_calls = self._insert(connection, codecs.calls, [codecs.call_row(c) for c in calls])
+                with_content = [codecs.content_row(c) for c in calls if c.content is not None]
+                self._insert(connection, codecs.content, with_content)
+                new_spans = self._insert(connection, codecs.spans, [codecs.span_row(s) for s in spans_])
+                new_feedback = self._insert(connection, codecs.feedback, [codecs.feedback_row(f) for f in feedback_])
+                self._apply_feedback(connection, feedback_, [c.id for c in calls])
+        except _DRIVER_ERRORS as exc:  # raw driver errors from COPY, as SQLAlchemy's own kinds
+            raise _as_sqlalchemy_error(exc) from exc
         total = len(calls) + len(spans_) + len(feedback_)
-        inserted = len(new_calls) + len(new_spans) + len(new_feedback)
-        return BatchResult(len(new_calls), len(new_spans), len(new_feedback), total - inserted)
+        return BatchResult(new_calls, new_spans, new_feedback, total - new_calls - new_spans - new_feedback)
 
-    def _insert(self, connection: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> set[str]:
-        """INSERT ... ON CONFLICT DO NOTHING, batched into multi-row statements; returns the new keys."""
-        if not rows:
-            return set()
-        key = table.primary_key.columns.values()[0]
-        insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        stmt = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(key)
-        new: set[str] = set()
-        for start in range(0, len(rows), config.WRITE_CHUNK_ROWS):
-            chunk = rows[start : start + config.WRITE_CHUNK_ROWS]
-            if self.dialect == "postgresql":
-                chunk = [_pg_safe_row(row) for row in chunk]
-            new.update(connection.execute(stmt, chunk).scalars())
-        return new
+    @functools.cached_property
+    def _codecs(self) -> rows.Codecs:
+        return rows.Codecs(self.dialect)
 
-    def _apply_feedback(self, connection: sa.Connection, fresh: list[Feedback], new_calls: set[str]) -> None:
+    def _insert(self, connection: sa.Connection, codec: rows.TableCodec, values: list[tuple[Any, ...]]) -> int:
+        """Insert rows, skipping primary keys already stored; returns how many were new."""
+        if not values:
+            return 0
+        if self.dialect == "postgresql":
+            return _pg_copy(connection, codec, values)
+        columns = ", ".join(codec.columns)
+        marks = ", ".join("?" * len(codec.columns))
+        sql = f"INSERT INTO {codec.table.name} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+        inserted = 0
+        for start in range(0, len(values), config.WRITE_CHUNK_ROWS):
+            result = connection.exec_driver_sql(sql, values[start : start + config.WRITE_CHUNK_ROWS])
+            inserted += max(result.rowcount, 0)
+        return inserted
+
+    def _apply_feedback(self, connection: sa.Connection, fresh: Sequence[Feedback], call_ids: list[str]) -> None:
         """Keep llm_calls.user_feedback (the seed's column) equal to the latest feedback on each call."""
         latest: dict[str, str] = {}
+        if call_ids:
+            # Feedback that arrived before its call (e.g. the call came back from the spool later).
+            early = sa.select(feedback.c.call_id, feedback.c.value).where(feedback.c.call_id.in_(call_ids))
+            for call_id, value in connection.execute(early.order_by(feedback.c.ts)):
+                latest[call_id] = value
         for item in sorted(fresh, key=lambda f: f.ts):
             if item.call_id:
                 latest[item.call_id] = item.value
-        if new_calls:
-            # Feedback that arrived before its call (e.g. the call came back from the spool later).
-            early = sa.select(feedback.c.call_id, feedback.c.value).where(
-                feedback.c.call_id.in_(new_calls - latest.keys())
-            )
-            for call_id, value in connection.execute(early.order_by(feedback.c.ts)):
-                latest[call_id] = value
         if latest:
             stmt = (
                 llm_calls.update()
@@ -136,13 +139,13 @@ class Store:
     def get_call(self, call_id: str) -> LLMCall | None:
         """One call with its content (content is None when not stored or expired)."""
         stmt = (
-            sa.select(llm_calls, *[llm_call_content.c[name] for name in _CONTENT_FIELDS])
+            sa.select(llm_calls, *[llm_call_content.c[name] for name in rows.CONTENT_FIELDS])
             .select_from(llm_calls.outerjoin(llm_call_content, llm_call_content.c.call_id == llm_calls.c.id))
             .where(llm_calls.c.id == call_id)
         )
         with self.engine.connect() as connection:
             row = connection.execute(stmt).mappings().first()
-        return None if row is None else _call_from_row(row, with_content=True)
+        return None if row is None else rows.call_from_row(row, with_content=True)
 
     def get_trace(self, trace_id: str) -> Trace | None:
         """Every call and span of a trace, in time order; None for an unknown trace id."""
@@ -150,11 +153,11 @@ class Store:
             call_rows = connection.execute(
                 sa.select(llm_calls).where(llm_calls.c.trace_id == trace_id).order_by(llm_calls.c.ts)
             ).mappings()
-            calls = tuple(_call_from_row(row, with_content=False) for row in call_rows)
+            calls = tuple(rows.call_from_row(row, with_content=False) for row in call_rows)
             span_rows = connection.execute(
                 sa.select(spans).where(spans.c.trace_id == trace_id).order_by(spans.c.start_ts)
             ).mappings()
-            trace_spans = tuple(Span(**_from_json_row(row, Span)) for row in span_rows)
+            trace_spans = tuple(rows.span_from_row(row) for row in span_rows)
         if not calls and not trace_spans:
             return None
         return Trace(trace_id=trace_id, calls=calls, spans=trace_spans)
@@ -184,64 +187,40 @@ def default_store() -> Store:
     return Store()
 
 
-# --- rows <-> records -------------------------------------------------------------------------------
+def _pg_copy(connection: sa.Connection, codec: rows.TableCodec, values: list[tuple[Any, ...]]) -> int:
+    """COPY rows in; if some ids exist already (a retry or a replay), COPY to a temp table and skip those."""
+    table, columns = codec.table.name, ", ".join(codec.columns)
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    try:
+        with (
+            connection.begin_nested(),
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
+            for row in values:
+                copy.write_row(row)
+        return len(values)
+    except psycopg.errors.UniqueViolation:
+        pass
+    with raw.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS obs_incoming_{table} (LIKE {table}) ON COMMIT DELETE ROWS")
+        cursor.execute(f"TRUNCATE obs_incoming_{table}")
+        with cursor.copy(f"COPY obs_incoming_{table} ({columns}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM obs_incoming_{table} ON CONFLICT DO NOTHING"
+        )
+        return max(int(cursor.rowcount), 0)
 
 
-def _call_row(call: LLMCall) -> dict[str, Any]:
-    row = {name: getattr(call, name) for name in _CALL_FIELDS}
-    row["tags"] = list(call.tags)
-    row["metadata"] = dict(call.metadata) if call.metadata is not None else None
-    row["params"] = dict(call.params) if call.params is not None else None
-    return row
+_DRIVER_ERRORS = (psycopg.Error,)
 
 
-def _content_row(call: LLMCall) -> dict[str, Any]:
-    assert call.content is not None
-    row = {name: getattr(call.content, name) for name in _CONTENT_FIELDS}
-    row["call_id"] = call.id
-    return row
-
-
-def _plain_row(record: Span | Feedback) -> dict[str, Any]:
-    row = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
-    if "tags" in row:
-        row["tags"] = list(row["tags"])
-    if row.get("metadata") is not None:
-        row["metadata"] = dict(row["metadata"])
-    return row
-
-
-def _from_json_row(row: sa.RowMapping, record: type) -> dict[str, Any]:
-    names = {f.name for f in dataclasses.fields(record)}
-    values = {key: value for key, value in row.items() if key in names}
-    if "tags" in values:
-        values["tags"] = tuple(values["tags"] or ())
-    return values
-
-
-def _call_from_row(row: sa.RowMapping, *, with_content: bool) -> LLMCall:
-    values = _from_json_row(row, LLMCall)
-    values.pop("content", None)
-    content = None
-    if with_content and any(row.get(name) is not None for name in _CONTENT_FIELDS):
-        content = CallContent(**{name: row[name] for name in _CONTENT_FIELDS})
-    return LLMCall(**values, content=content)
-
-
-# PostgreSQL refuses NUL characters in text and \u0000 in JSONB; a stray one must not fail the batch.
-_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
-
-
-def _pg_safe_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: _pg_safe(value) for key, value in row.items()}
-
-
-def _pg_safe(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, list | dict) and "\\u0000" in (text := json.dumps(value, default=str)):
-        return json.loads(_JSON_NUL.sub(r"\1\\ufffd", text))
-    return value
+def _as_sqlalchemy_error(exc: Exception) -> sa.exc.DBAPIError:
+    kind = sa.exc.OperationalError if isinstance(exc, psycopg.OperationalError) else sa.exc.DatabaseError
+    return kind("COPY", None, exc)
 
 
 def _sqlite_wal_bytes(engine: Engine) -> int:

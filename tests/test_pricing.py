@@ -117,3 +117,23 @@ def test_bad_override_file_gets_a_clear_error(tmp_path: Path, text: str, message
 def test_missing_override_file_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(PriceFileError, match=r"OBS_PRICES_FILE=.*cannot read"):
         load_overrides(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    "model", ["gpt-5-mini", "gpt-5", "gpt-4o", "gpt-4o-mini", "gpt-4.1", "o3", "o4-mini", "text-embedding-3-small"]
+)
+@pytest.mark.parametrize(
+    "usage",
+    [Usage(1234, 156), Usage(1234, 156, cached_tokens=1000, reasoning_tokens=64), Usage(250_000, 4000, 100_000)],
+)
+def test_fast_path_agrees_with_genai_prices_own_calculation(model: str, usage: Usage) -> None:
+    import genai_prices
+
+    expected = genai_prices.calc_price(
+        genai_prices.Usage(
+            input_tokens=usage.prompt_tokens, cache_read_tokens=usage.cached_tokens, output_tokens=usage.completion_tokens
+        ),
+        model,
+        provider_id="openai",
+    ).total_price
+    assert Pricer().cost(model, usage, provider="openai") == expected

@@ -51,7 +51,7 @@ def test_timestamps_in_other_zones_are_stored_and_returned_as_utc(store: Store) 
 
 
 def test_naive_timestamps_are_refused_rather_than_guessed(store: Store) -> None:
-    with pytest.raises(sa.exc.StatementError, match="timezone-aware"):
+    with pytest.raises(ValueError, match="timezone-aware"):
         store.write_batch([make_call(datetime(2026, 11, 20, 9, 30), call_id="c1")])
     assert store.get_call("c1") is None
 
@@ -70,7 +70,7 @@ def test_writing_the_same_batch_twice_stores_each_record_once(store: Store) -> N
 def test_a_failing_batch_writes_nothing(store: Store) -> None:
     good = make_call(T0, call_id="good")
     bad = make_call(datetime(2026, 1, 1), call_id="bad")  # naive: refused
-    with pytest.raises(sa.exc.StatementError):
+    with pytest.raises(ValueError):
         store.write_batch([good, bad])
     assert store.get_call("good") is None
 
@@ -124,7 +124,7 @@ def test_content_with_values_json_cannot_encode_is_stored_as_text(store: Store) 
     store.write_batch([replace(make_call(T0, call_id="odd"), content=odd)])
     stored = store.get_call("odd")
     assert stored is not None and stored.content is not None
-    assert stored.content.messages[0]["sent_at"] == str(T0)
+    assert stored.content.messages[0]["sent_at"] == T0.isoformat()
 
 
 def test_large_batches_are_written_in_chunks(store: Store) -> None:

@@ -1,0 +1,165 @@
+"""End-to-end ingest rate: wrapped calls to committed rows, beside raw inserts of the same rows (a benchmark).
+
+For each dialect, in one run and on a fresh schema each time:
+  obs     -- N captured calls (real ChatCompletion objects, ~3 KB prompt and response) enqueued to the recorder,
+             timed until flush() returns with every row committed (pricing, refusal flag, serialization, writes);
+  raw     -- the same final rows, already serialized, inserted as fast as the driver allows
+             (SQLite: executemany in 1,000-row transactions; PostgreSQL: COPY);
+  seed    -- the seed guide's pattern, one INSERT and commit per call (on a sample, as a rate).
+
+    .venv/bin/python -m bench.ingest [--calls 20000] [--postgres URL]   (URL defaults to $OBS_TEST_POSTGRES_URL)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from openai.types.chat import ChatCompletion
+
+from bench.overhead import PROMPT, response_body
+from obs import config
+from obs.extract import CallEvent, build_call
+from obs.pricing import Pricer
+from obs.recorder import Recorder
+from obs.serialize import snapshot
+from obs.rows import Codecs
+from obs.store import Store
+
+
+def events(n: int, prefix: str) -> list[CallEvent]:
+    completion = ChatCompletion.model_validate(response_body())
+    now = datetime.now(UTC)
+    return [
+        CallEvent(kind="chat", call_id=f"{prefix}{i:08d}", trace_id=f"t{i // 4:08d}", parent_id=None, ts=now,
+                  start_ns=0, end_ns=800_000_000, request=snapshot({"model": "gpt-5-mini", "messages": PROMPT}),
+                  response=completion, attrs={"feature": "bench", "user_id": f"u{i % 50}"})
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def final_rows(evs: list[CallEvent], dialect: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows obs would store, already encoded for the driver (the raw baseline does none of this work)."""
+    codecs = Codecs(dialect)
+    records = [build_call(e, Pricer(), config.REFUSAL_PATTERNS) for e in evs]
+    return [codecs.call_row(r) for r in records], [codecs.content_row(r) for r in records]
+
+
+def columns(dialect: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    codecs = Codecs(dialect)
+    return codecs.calls.columns, codecs.content.columns
+
+
+def obs_rate(url: str, n: int, spool: Path) -> float:
+    recorder = Recorder(url, spool_dir=spool)
+    Store(url).close()
+    evs = events(n, "o")
+    start = time.perf_counter()
+    for e in evs:
+        recorder.enqueue(e)
+    assert recorder.flush(600)
+    elapsed = time.perf_counter() - start
+    stats = recorder.stats()
+    assert stats.written == n and stats.spooled == 0, stats
+    recorder.shutdown(5)
+    return n / elapsed
+
+
+def sqlite_raw(path: str, n: int) -> float:
+    calls, contents = final_rows(events(n, "r"), "sqlite")
+    call_cols, content_cols = columns("sqlite")
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    call_sql = f"INSERT INTO llm_calls ({', '.join(call_cols)}) VALUES ({', '.join('?' * len(call_cols))})"
+    content_sql = f"INSERT INTO llm_call_content ({', '.join(content_cols)}) VALUES ({', '.join('?' * 7)})"
+    start = time.perf_counter()
+    for i in range(0, n, 1000):
+        with con:
+            con.executemany(call_sql, calls[i : i + 1000])
+            con.executemany(content_sql, contents[i : i + 1000])
+    elapsed = time.perf_counter() - start
+    con.close()
+    return n / elapsed
+
+
+def postgres_raw(url: str, n: int) -> float:
+    calls, contents = final_rows(events(n, "r"), "postgresql")
+    call_cols, content_cols = columns("postgresql")
+    with psycopg.connect(url) as con:
+        start = time.perf_counter()
+        with con.cursor() as cur:
+            with cur.copy(f"COPY llm_calls ({', '.join(call_cols)}) FROM STDIN") as copy:
+                for row in calls:
+                    copy.write_row(row)
+            with cur.copy(f"COPY llm_call_content ({', '.join(content_cols)}) FROM STDIN") as copy:
+                for row in contents:
+                    copy.write_row(row)
+        con.commit()
+        return n / (time.perf_counter() - start)
+
+
+def seed_rate(connect: Callable[[], Any], placeholder: str, n: int) -> float:
+    dialect = "sqlite" if placeholder == "?" else "postgresql"
+    calls, _ = final_rows(events(n, "s"), dialect)
+    call_cols, _ = columns(dialect)
+    sql = f"INSERT INTO llm_calls ({', '.join(call_cols)}) VALUES ({', '.join([placeholder] * len(call_cols))})"
+    con = connect()
+    start = time.perf_counter()
+    for row in calls:
+        con.execute(sql, row)
+        con.commit()
+    elapsed = time.perf_counter() - start
+    con.close()
+    return n / elapsed
+
+
+def fresh_postgres(url: str) -> None:
+    engine = sa.create_engine(config.normalize_database_url(url))
+    with engine.begin() as c:
+        c.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    Store(url).close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=20000)
+    parser.add_argument("--postgres", default=os.environ.get("OBS_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    n = args.calls
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {}
+        lite = [str(Path(tmp) / f"{k}.db") for k in ("obs", "raw", "seed")]
+        for path in lite:
+            Store(f"sqlite:///{path}").close()
+        results["sqlite"] = (
+            obs_rate(f"sqlite:///{lite[0]}", n, Path(tmp) / "spool"),
+            sqlite_raw(lite[1], n),
+            seed_rate(lambda: sqlite3.connect(lite[2]), "?", min(n, 2000)),
+        )
+        if args.postgres:
+            pg = args.postgres.replace("postgresql+psycopg://", "postgresql://")
+            fresh_postgres(pg)
+            obs_pg = obs_rate(pg, n, Path(tmp) / "spool")
+            fresh_postgres(pg)
+            raw_pg = postgres_raw(pg, n)
+            fresh_postgres(pg)
+            results["postgresql"] = (obs_pg, raw_pg, seed_rate(lambda: psycopg.connect(pg), "%s", min(n, 2000)))
+    print(f"{n} calls, ~3 KB prompt and ~3 KB response each")
+    for dialect, (ours, raw, seed) in results.items():
+        print(f"{dialect:<11} obs {ours:8,.0f} calls/s   raw {raw:8,.0f} rows/s   seed one-insert-per-call "
+              f"{seed:7,.0f} rows/s   obs/raw {ours / raw:5.1%}   seed/raw {seed / raw:5.1%}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

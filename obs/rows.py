@@ -1,0 +1,161 @@
+"""Records <-> rows. Writing encodes straight to what each driver takes (the fast path); reading decodes rows.
+
+The write path bypasses SQLAlchemy's per-row bind processing: JSON columns are serialized once with the C
+encoder (``to_jsonable`` only when that fails), timestamps become UTC (fixed-width text on SQLite), and on
+PostgreSQL NUL characters, which text and JSONB refuse, are replaced by U+FFFD.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import operator
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from obs.records import CallContent, Feedback, LLMCall, Span
+from obs.schema import Json, Money, UtcTimestamp, feedback, llm_call_content, llm_calls, spans
+from obs.serialize import clean_text, to_jsonable
+
+CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(CallContent))
+CALL_FIELDS = tuple(f.name for f in dataclasses.fields(LLMCall) if f.name != "content")
+
+# PostgreSQL refuses \u0000 in JSONB; an escaped backslash before "u0000" is text, not a NUL.
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+Encoder = Callable[[Any], Any]
+
+
+def encode_json(value: Any, dialect: str) -> str | None:
+    """JSON text for a JSON column: fast C encoder first, the tolerant converter when it fails."""
+    if value is None:
+        return None
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        text = json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False)
+    text = clean_text(text)
+    if dialect == "postgresql" and "\\u0000" in text:
+        text = _JSON_NUL.sub(r"\1\\ufffd", text)
+    return text
+
+
+def _encoder(column: sa.Column[Any], dialect: str) -> Encoder:
+    kind = column.type
+    if kind is Json or isinstance(kind, sa.JSON) or isinstance(getattr(kind, "impl", None), sa.JSON):
+        return lambda v: encode_json(v, dialect)
+    if isinstance(kind, UtcTimestamp):
+        return _sqlite_time if dialect == "sqlite" else _aware
+    if kind is Money or isinstance(kind, sa.Numeric):
+        return (lambda v: None if v is None else float(v)) if dialect == "sqlite" else _same
+    if isinstance(kind, sa.Boolean):
+        return (lambda v: None if v is None else int(v)) if dialect == "sqlite" else _same
+    if dialect == "postgresql" and isinstance(kind, sa.Text):
+        return lambda v: v.replace("\x00", "\ufffd") if isinstance(v, str) and "\x00" in v else v
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: obs stores UTC, pass a timezone-aware datetime")
+    return value.astimezone(UTC)
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    aware = _aware(value)
+    # The text format SQLAlchemy uses for SQLite, so string order is time order and reads parse it back.
+    return None if aware is None else aware.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+@dataclasses.dataclass(frozen=True)
+class TableCodec:
+    """How one table's records become driver rows for one dialect."""
+
+    table: sa.Table
+    columns: tuple[str, ...]
+    #: (position, encoder) for the columns whose values need encoding; the rest pass through as they are.
+    encoders: tuple[tuple[int, Encoder], ...]
+    getter: Callable[[Any], tuple[Any, ...]]
+
+    @classmethod
+    def build(cls, table: sa.Table, dialect: str, fields: Sequence[str] | None = None) -> TableCodec:
+        """``fields``: the record attribute for each column (default: the column names)."""
+        columns = tuple(c.name for c in table.columns if not (c.primary_key and c.autoincrement is True))
+        encoders = tuple(
+            (i, encoder) for i, name in enumerate(columns) if (encoder := _encoder(table.c[name], dialect)) is not _same
+        )
+        getter = operator.attrgetter(*(fields or columns))
+        return cls(table, columns, encoders, getter)
+
+    def row(self, record: Any) -> tuple[Any, ...]:
+        """The driver row for a record (one C-level attribute fetch, then only the columns that need it)."""
+        values = list(self.getter(record))
+        for i, encode in self.encoders:
+            values[i] = encode(values[i])
+        return tuple(values)
+
+
+class Codecs:
+    """The codecs of the tables obs writes in batches, for one dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.calls = TableCodec.build(llm_calls, dialect)
+        content_fields = ["id" if name == "call_id" else f"content.{name}" for name in _columns(llm_call_content)]
+        self.content = TableCodec.build(llm_call_content, dialect, content_fields)
+        self.spans = TableCodec.build(spans, dialect)
+        self.feedback = TableCodec.build(feedback, dialect)
+
+    def call_row(self, call: LLMCall) -> tuple[Any, ...]:
+        return self.calls.row(call)
+
+    def content_row(self, call: LLMCall) -> tuple[Any, ...]:
+        return self.content.row(call)
+
+    def span_row(self, span: Span) -> tuple[Any, ...]:
+        return self.spans.row(span)
+
+    def feedback_row(self, item: Feedback) -> tuple[Any, ...]:
+        return self.feedback.row(item)
+
+
+def _columns(table: sa.Table) -> list[str]:
+    return [c.name for c in table.columns]
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def record_values(row: sa.RowMapping, record: type) -> dict[str, Any]:
+    """The fields of ``record`` found in a row, with JSON lists of tags as tuples."""
+    names = {f.name for f in dataclasses.fields(record)}
+    values = {key: value for key, value in row.items() if key in names}
+    if "tags" in values:
+        values["tags"] = tuple(values["tags"] or ())
+    if isinstance(values.get("cost_usd"), float):
+        values["cost_usd"] = Decimal(str(values["cost_usd"]))
+    return values
+
+
+def call_from_row(row: sa.RowMapping, *, with_content: bool) -> LLMCall:
+    """An LLMCall from an llm_calls row (joined with its content when ``with_content``)."""
+    values = record_values(row, LLMCall)
+    values.pop("content", None)
+    content = None
+    if with_content and any(row.get(name) is not None for name in CONTENT_FIELDS):
+        content = CallContent(**{name: row[name] for name in CONTENT_FIELDS})
+    return LLMCall(**values, content=content)
+
+
+def span_from_row(row: sa.RowMapping) -> Span:
+    return Span(**record_values(row, Span))
