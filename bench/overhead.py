@@ -107,7 +107,8 @@ def main() -> None:
             hot += timed(call(instant_wrapped), 500)
         assert obs.flush(120)
         stats = obs.stats()
-        print(f"{len(base)} calls per side; recorded {stats.written} (spooled {stats.spooled}, dropped {stats.dropped})")
+        print(f"{len(base)} calls per side; recorded {stats.written} "
+              f"(spooled {stats.spooled}, dropped {stats.dropped})")  # fmt: skip
         report("A. real openai client, in-process fake HTTP transport", base, with_obs)
         report("B. obs hot path alone (method returns a prebuilt response)", hot_base, hot)
         obs.configure(None)

@@ -60,6 +60,11 @@ def create_engine(url: str | None = None) -> Engine:
         raise StoreError(f"{display_url(parsed)}: driver not installed ({exc.name})") from None
 
 
+def dialect_of(url: str) -> str:
+    """ "sqlite" or "postgresql" for a store URL, without connecting."""
+    return make_url(config.normalize_database_url(url)).get_backend_name()
+
+
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):

@@ -24,11 +24,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from obs import config, db
+from obs import config, db, rows
 from obs.extract import CallEvent, build_call
 from obs.pricing import Pricer, default_pricer
 from obs.records import CallContent, Feedback, LLMCall, Span
-from obs.serialize import to_jsonable
 from obs.spool import Record, Spool
 from obs.store import Store
 
@@ -38,6 +37,8 @@ Event = CallEvent | Span | Feedback
 
 #: How long the writer runs Python code before it lets other threads take the GIL.
 YIELD_EVERY_S = 0.0002
+#: The app counts as busy (and the writer yields to it) this long after its last recorded call.
+APP_BUSY_S = 0.005
 
 #: Errors meaning "the database is not there right now": spool and retry later.
 _OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, db.StoreError, OSError)
@@ -84,6 +85,7 @@ class Recorder:
         self._pid = os.getpid()
         self._store: Store | None = None
         self._inflight: dict[int, list[Event]] = {}
+        self._codecs_cache: rows.Codecs | None = None
         self._jobs: queue.Queue[Callable[[], None]] = queue.Queue(maxsize=1)
         self._retry_at = 0.0
         self._backoff = config.BACKOFF_MIN_S
@@ -91,6 +93,7 @@ class Recorder:
         self._counts = collections.Counter[str]()
         self._count_lock = threading.Lock()
         self._enqueued = 0
+        self._last_enqueue = 0.0
         self._done = 0  # events written, spooled or given up on; flush waits for it to catch up
 
     # --- the caller's side -------------------------------------------------------------------------
@@ -102,6 +105,7 @@ class Recorder:
                 self._start()
             with self._count_lock:
                 self._enqueued += 1
+            self._last_enqueue = time.perf_counter()
             if len(self._queue) >= config.QUEUE_MAX:
                 self._spool_events([event])  # backpressure goes to disk, never to the app
                 self._add("done", 1)
@@ -225,44 +229,59 @@ class Recorder:
                 batch.append(self._queue.popleft())
             key = id(batch)
             self._inflight[key] = batch
-            records = self._to_records(batch)
-            self._jobs.put(functools.partial(self._write_batch_job, key, records))  # waits while a batch is written
+            records, encoded = self._prepare(batch)
+            # Waits while the previous batch is being written: bounded memory, and the queue absorbs bursts.
+            self._jobs.put(functools.partial(self._write_batch_job, key, records, encoded))
 
-    def _write_batch_job(self, key: int, records: list[Record]) -> None:
+    def _write_batch_job(self, key: int, records: list[Record], encoded: rows.EncodedBatch | None) -> None:
         batch = self._inflight.get(key, ())
         try:
-            self._write(records)
+            self._write(records, encoded)
         finally:
             self._inflight.pop(key, None)
             self._add("done", len(batch))
 
     def _to_records(self, events: list[Event]) -> list[Record]:
+        return self._prepare(events, encode=False)[0]
+
+    def _prepare(self, events: list[Event], encode: bool = True) -> tuple[list[Record], rows.EncodedBatch | None]:
+        """Records for the events and, when possible, their driver rows (encoded here, off the DB thread)."""
         records: list[Record] = []
+        codecs = self._codecs() if encode else None
+        encoded = rows.EncodedBatch() if codecs is not None else None
         yielded = time.perf_counter()
         for event in events:
             try:
-                records.append(self._record(event))
+                record = self._record(event)
             except Exception as exc:  # a capture obs cannot make sense of is still kept
                 log.warning("obs: could not process a record (%s); storing it with a marker", exc)
-                records.append(_marker_record(event, exc))
-            # Give the GIL back often: an app thread waiting for it then waits ~YIELD_EVERY_S, not for a whole
-            # switch interval (5 ms).
-            if time.perf_counter() - yielded > YIELD_EVERY_S:
+                record = _marker_record(event, exc)
+            records.append(record)
+            if encoded is not None and codecs is not None:
+                try:
+                    encoded.add(record, codecs)
+                except Exception:  # the write path finds and sets aside the record that cannot be stored
+                    encoded = None
+            # While the app is making calls, give the GIL back often: an app thread waiting for it then waits
+            # ~YIELD_EVERY_S, not a whole switch interval (5 ms). When the app is quiet, run at full speed.
+            now = time.perf_counter()
+            if now - yielded > YIELD_EVERY_S and now - self._last_enqueue < APP_BUSY_S:
                 time.sleep(0)
                 yielded = time.perf_counter()
-        return records
+        return records, encoded
+
+    def _codecs(self) -> rows.Codecs | None:
+        if self._codecs_cache is None:
+            try:
+                self._codecs_cache = rows.Codecs(db.dialect_of(self.database_url))
+            except Exception:
+                return None
+        return self._codecs_cache
 
     def _record(self, event: Event) -> Record:
         if isinstance(event, CallEvent):
             return build_call(event, self.pricer, self.refusal_patterns)
-        if isinstance(event, Span):
-            return replace(
-                event,
-                input=to_jsonable(event.input),
-                output=to_jsonable(event.output),
-                metadata=to_jsonable(event.metadata) if event.metadata else None,
-            )
-        return event
+        return event  # spans and feedback are stored as they are (JSON encoding copes with any value)
 
     @property
     def pricer(self) -> Pricer:
@@ -274,12 +293,12 @@ class Recorder:
                 self._pricer = Pricer()
         return self._pricer
 
-    def _write(self, records: list[Record]) -> None:
+    def _write(self, records: list[Record], encoded: rows.EncodedBatch | None = None) -> None:
         if time.monotonic() < self._retry_at:
             self._spool(records)
             return
         try:
-            self._write_to_store(records)
+            self._write_to_store(records, encoded)
         except _OUTAGE as exc:
             self._outage(exc)
             self._spool(records)
@@ -289,9 +308,12 @@ class Recorder:
             self._backoff = config.BACKOFF_MIN_S
             self._add("written", len(records))
 
-    def _write_to_store(self, records: list[Record]) -> None:
+    def _write_to_store(self, records: list[Record], encoded: rows.EncodedBatch | None = None) -> None:
         if self._store is None:
             self._store = Store(self.database_url)
+        if encoded is not None:
+            self._store.write_encoded(encoded)
+            return
         calls = [r for r in records if isinstance(r, LLMCall)]
         spans = [r for r in records if isinstance(r, Span)]
         feedback = [r for r in records if isinstance(r, Feedback)]

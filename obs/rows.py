@@ -129,6 +129,36 @@ class Codecs:
         return self.feedback.row(item)
 
 
+@dataclasses.dataclass(slots=True)
+class EncodedBatch:
+    """Rows ready for the driver, encoded ahead of the transaction that writes them."""
+
+    calls: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
+    contents: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
+    spans: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
+    feedback: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
+    call_ids: list[str] = dataclasses.field(default_factory=list)
+    fresh_feedback: list[Feedback] = dataclasses.field(default_factory=list)
+
+    def add(self, record: LLMCall | Span | Feedback, codecs: Codecs) -> None:
+        """Encode one record (raises, adding nothing, if it cannot be encoded)."""
+        if isinstance(record, LLMCall):
+            call_row = codecs.call_row(record)
+            content_row = codecs.content_row(record) if record.content is not None else None
+            self.calls.append(call_row)
+            if content_row is not None:
+                self.contents.append(content_row)
+            self.call_ids.append(record.id)
+        elif isinstance(record, Span):
+            self.spans.append(codecs.span_row(record))
+        else:
+            self.feedback.append(codecs.feedback_row(record))
+            self.fresh_feedback.append(record)
+
+    def __len__(self) -> int:
+        return len(self.calls) + len(self.spans) + len(self.feedback)
+
+
 def _columns(table: sa.Table) -> list[str]:
     return [c.name for c in table.columns]
 

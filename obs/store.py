@@ -69,27 +69,34 @@ class Store:
         spans_: Sequence[Span] = (),
         feedback_: Sequence[Feedback] = (),
     ) -> BatchResult:
-        """Insert calls (metadata + content), spans and feedback in one transaction; known ids are skipped.
+        """Insert calls (metadata + content), spans and feedback in one transaction; known ids are skipped."""
+        batch = rows.EncodedBatch()
+        for record in (*calls, *spans_, *feedback_):
+            batch.add(record, self.codecs)
+        return self.write_encoded(batch)
+
+    def write_encoded(self, batch: rows.EncodedBatch) -> BatchResult:
+        """Write rows encoded with ``self.codecs`` in one transaction; known ids are skipped.
 
         The fastest safe path of each dialect: COPY on PostgreSQL (falling back to COPY into a temporary table
         and INSERT ... ON CONFLICT DO NOTHING when some ids are already stored), executemany on SQLite.
         """
-        codecs = self._codecs
+        codecs = self.codecs
         try:
             with self.engine.begin() as connection:
-                new_calls = self._insert(connection, codecs.calls, [codecs.call_row(c) for c in calls])
-                with_content = [codecs.content_row(c) for c in calls if c.content is not None]
-                self._insert(connection, codecs.content, with_content)
-                new_spans = self._insert(connection, codecs.spans, [codecs.span_row(s) for s in spans_])
-                new_feedback = self._insert(connection, codecs.feedback, [codecs.feedback_row(f) for f in feedback_])
-                self._apply_feedback(connection, feedback_, [c.id for c in calls])
+                new_calls = self._insert(connection, codecs.calls, batch.calls)
+                self._insert(connection, codecs.content, batch.contents)
+                new_spans = self._insert(connection, codecs.spans, batch.spans)
+                new_feedback = self._insert(connection, codecs.feedback, batch.feedback)
+                self._apply_feedback(connection, batch.fresh_feedback, batch.call_ids)
         except _DRIVER_ERRORS as exc:  # raw driver errors from COPY, as SQLAlchemy's own kinds
             raise _as_sqlalchemy_error(exc) from exc
-        total = len(calls) + len(spans_) + len(feedback_)
-        return BatchResult(new_calls, new_spans, new_feedback, total - new_calls - new_spans - new_feedback)
+        skipped = len(batch) - new_calls - new_spans - new_feedback
+        return BatchResult(new_calls, new_spans, new_feedback, skipped)
 
     @functools.cached_property
-    def _codecs(self) -> rows.Codecs:
+    def codecs(self) -> rows.Codecs:
+        """How records become this store's driver rows."""
         return rows.Codecs(self.dialect)
 
     def _insert(self, connection: sa.Connection, codec: rows.TableCodec, values: list[tuple[Any, ...]]) -> int:

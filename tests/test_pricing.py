@@ -131,7 +131,9 @@ def test_fast_path_agrees_with_genai_prices_own_calculation(model: str, usage: U
 
     expected = genai_prices.calc_price(
         genai_prices.Usage(
-            input_tokens=usage.prompt_tokens, cache_read_tokens=usage.cached_tokens, output_tokens=usage.completion_tokens
+            input_tokens=usage.prompt_tokens,
+            cache_read_tokens=usage.cached_tokens,
+            output_tokens=usage.completion_tokens,
         ),
         model,
         provider_id="openai",
