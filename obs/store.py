@@ -71,7 +71,8 @@ class Store:
     ) -> BatchResult:
         """Insert calls (metadata + content), spans and feedback in one transaction; known ids are skipped."""
         batch = rows.EncodedBatch()
-        for record in (*calls, *spans_, *feedback_):
+        records: list[LLMCall | Span | Feedback] = [*calls, *spans_, *feedback_]
+        for record in records:
             batch.add(record, self.codecs)
         return self.write_encoded(batch)
 
