@@ -248,3 +248,39 @@ def clients(fake: FakeOpenAI) -> tuple[OpenAI, AsyncOpenAI]:
         http_client=httpx2.AsyncClient(transport=transport),
     )
     return sync, async_  # fmt: skip
+
+
+class FakeServer:
+    """The same fake behind a real local HTTP server, for code that builds its own ``OpenAI()`` from the
+    environment (OPENAI_BASE_URL), like the seed guide's module-level client."""
+
+    def __init__(self, fake: FakeOpenAI) -> None:
+        import http.server
+        import threading
+
+        handler_fake = fake
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                request = httpx2.Request("POST", f"http://fake{self.path}", content=body)
+                response = handler_fake(request)
+                payload = response.read()
+                self.send_response(response.status_code)
+                for key, value in response.headers.items():
+                    if key.lower() not in {"content-length", "transfer-encoding"}:
+                        self.send_header(key, value)
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

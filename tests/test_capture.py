@@ -9,13 +9,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import openai
 import pytest
 
 import obs
 from obs.records import LLMCall, Trace
 from obs.store import Store
-from tests.fake_openai import FakeOpenAI, clients
+from tests.fake_openai import FakeOpenAI, FakeServer, clients
 
 USER = [
     {"role": "system", "content": "You triage tickets."},
@@ -385,3 +386,78 @@ def test_stats_count_what_was_recorded(rig: Rig) -> None:
     after = obs.stats()
     assert after.enqueued - before.enqueued == 3 and after.written - before.written == 3
     assert after.dropped == 0 and after.queue_depth == 0
+
+
+def test_seed_guide_code_runs_unchanged_but_for_the_import(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seed's own calls, word for word, against its module-level client built from the environment."""
+    server = FakeServer(rig.fake)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setattr(obs.sdk, "_default_client", None)
+    try:
+        from obs import logged_completion
+
+        response = logged_completion(
+            messages=[{"role": "user", "content": "Hi"}],
+            model="gpt-5-mini",
+            user_id="user_42",
+            feature="ticket_triage",
+        )
+        import uuid
+
+        def handle_user_query(question: str, user_id: str) -> Any:
+            trace_id = f"trace_{uuid.uuid4().hex[:12]}"
+            rewritten = logged_completion(
+                messages=[{"role": "user", "content": f"Rewrite for retrieval: {question}"}],
+                model="gpt-5-mini",
+                user_id=user_id,
+                feature="query_rewrite",
+                trace_id=trace_id,
+            )
+            ctx = "retrieved chunks"
+            answer = logged_completion(
+                messages=[{"role": "user", "content": f"Answer: {question}\nContext: {ctx}"}],
+                model="gpt-5-mini",
+                user_id=user_id,
+                feature="answer_generation",
+                trace_id=trace_id,
+                parent_id=rewritten.id,
+            )
+            return trace_id, answer
+
+        trace_id, _answer = handle_user_query("printer on fire", "user_42")
+    finally:
+        server.close()
+    assert response.choices[0].message.content == "Echo: Hi "
+    calls = rig.trace(trace_id).calls
+    assert [c.feature for c in calls] == ["query_rewrite", "answer_generation"]
+    assert calls[1].parent_id == calls[0].id
+    standalone = rig.store.get_call(obs.get_call_id(response) or "")
+    assert standalone is not None and standalone.feature == "ticket_triage" and standalone.user_id == "user_42"
+
+
+def test_azure_clients_are_recorded_as_azure(rig: Rig) -> None:
+    transport = httpx2.MockTransport(rig.fake)
+    azure = obs.wrap(
+        openai.AzureOpenAI(
+            api_key="k", api_version="2024-10-21", azure_endpoint="http://fake.openai.azure.com",
+            max_retries=0, http_client=httpx2.Client(transport=transport),
+        )
+    )  # fmt: skip
+    with obs.trace("azure") as t:
+        azure.chat.completions.create(model="gpt-5-mini", messages=USER)
+    call = rig.only_call(t.trace_id)
+    assert call.provider == "azure" and call.cost_usd is not None
+
+
+def test_with_options_copies_stay_recorded(rig: Rig) -> None:
+    with obs.trace("copy") as t:
+        rig.client.with_options(timeout=30).chat.completions.create(model="gpt-5-mini", messages=USER)
+    assert rig.only_call(t.trace_id).status == "ok"
+
+
+def test_refusal_phrases_can_be_configured(rig: Rig, db_url: str, tmp_path: Path) -> None:
+    obs.configure(db_url, spool_dir=tmp_path / "spool2", refusal_patterns=["my printer is on fire"])
+    with obs.trace("custom") as t:
+        rig.client.chat.completions.create(model="gpt-5-mini", messages=USER)
+    assert rig.only_call(t.trace_id).is_refusal
