@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint types unit dashboard clean
+.PHONY: test lint types unit demo dashboard clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,15 @@ types: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
+# `make demo`: fill the default SQLite store (obs.db) with offline demo traffic, then serve the dashboard.
+demo: $(STAMP)
+	$(BIN)/obs demo
+	@echo "Dashboard: http://127.0.0.1:8501  (Ctrl+C stops it)"
+	$(MAKE) --no-print-directory dashboard
+
 dashboard: $(STAMP)
-	$(BIN)/streamlit run app.py
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true \
+		--browser.gatherUsageStats false
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

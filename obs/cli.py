@@ -118,6 +118,33 @@ def recost_command(database_url: str | None, since: datetime | None) -> None:
     )
 
 
+@main.command()
+@database_url_option
+@click.option("--days", type=click.IntRange(1, 365), default=30, show_default=True, help="Days of history.")
+@click.option("--calls", type=click.IntRange(10), default=3000, show_default=True, help="Calls to backfill.")
+@click.option("--live", type=click.IntRange(0), default=30, show_default=True, help="Live questions after it.")
+@click.option("--reset", is_flag=True, help="Delete everything in the store first.")
+@click.option("--seed", type=int, default=None, help="Seed for a reproducible run.")
+@friendly_errors
+def demo(database_url: str | None, days: int, calls: int, live: int, reset: bool, seed: int | None) -> None:
+    """Fill the store with realistic demo traffic through the real SDK (offline, no API key)."""
+    from obs.demo.run import run_demo
+
+    click.echo(f"Backfilling {calls:,} calls over {days} days through the demo provider (offline)...")
+    with click.progressbar(length=calls, label="calls", show_pos=True) as bar:
+        summary = run_demo(
+            database_url=database_url, days=days, calls=calls, live=live, reset=reset, seed=seed, progress=bar.update
+        )
+    s = summary.store
+    cost = "n/a" if s.total_cost_usd is None else f"${s.total_cost_usd:,.2f}"
+    click.echo(
+        f"Made {summary.calls_made:,} calls ({summary.live_questions} live questions). The store now holds "
+        f"{s.calls:,} calls in {s.traces:,} traces, {cost} spent ({s.unpriced_calls:,} unpriced), "
+        f"{s.errors:,} errors, from {_when(s.first_ts)} to {_when(s.last_ts)}."
+    )
+    click.echo(f"Store: {summary.database_url}")
+
+
 @main.group()
 def spool() -> None:
     """Records the recorder could not write yet (database down, queue full, exit before catching up)."""

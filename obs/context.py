@@ -8,13 +8,13 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
+from obs import clock
 from obs.records import Span, new_span_id, new_trace_id
 
 P = ParamSpec("P")
@@ -83,8 +83,8 @@ class SpanHandle:
         self.metadata: dict[str, Any] = {}
         self._enqueue = enqueue
         self._token: contextvars.Token[Context | None] | None = None
-        self._start = datetime.now(UTC)
-        self._start_ns = time.perf_counter_ns()
+        self._start = clock.now()
+        self._start_ns = clock.perf_ns()
 
     def set_output(self, output: Any) -> None:
         """What this step produced (stored with the span)."""
@@ -95,8 +95,8 @@ class SpanHandle:
         self.metadata.update(values)
 
     def __enter__(self) -> SpanHandle:
-        self._start = datetime.now(UTC)
-        self._start_ns = time.perf_counter_ns()
+        self._start = clock.now()
+        self._start_ns = clock.perf_ns()
         self._token = _current.set(Context(self.trace_id, self.id, self.attrs))
         return self
 
@@ -121,7 +121,7 @@ class SpanHandle:
     def end(self, exc: BaseException | None = None) -> None:
         """Close the span and hand it to the recorder (done by the context manager)."""
         try:
-            elapsed_ns = time.perf_counter_ns() - self._start_ns
+            elapsed_ns = clock.perf_ns() - self._start_ns
             metadata = {**(self.attrs.get("metadata") or {}), **self.metadata}
             self._enqueue(
                 Span(

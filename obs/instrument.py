@@ -11,13 +11,11 @@ import contextlib
 import functools
 import inspect
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from obs import config
+from obs import clock, config
 from obs.context import ATTRIBUTES, current, merged_attrs
 from obs.extract import CallEvent, Kind
 from obs.records import new_span_id, new_trace_id
@@ -134,8 +132,8 @@ class _Call:
             call_id=call_id,
             trace_id=trace_id or new_trace_id(),
             parent_id=parent_id,
-            ts=datetime.now(UTC),
-            start_ns=time.perf_counter_ns(),
+            ts=clock.now(),
+            start_ns=clock.perf_ns(),
             request=snapshot(kwargs),
             provider=provider,
             attrs=attrs,
@@ -150,7 +148,7 @@ class _Call:
 
     def finish(self, response: Any = None, error: BaseException | None = None) -> None:
         event = self.event
-        event.end_ns = time.perf_counter_ns()
+        event.end_ns = clock.perf_ns()
         event.response = response
         event.error = error
         if response is not None:
@@ -247,7 +245,7 @@ class _StreamRecording:
         """Record a chunk; False when the caller must not see it (usage it did not ask for)."""
         event = self._call.event
         if event.first_token_ns is None and _has_first_token(chunk):
-            event.first_token_ns = time.perf_counter_ns()
+            event.first_token_ns = clock.perf_ns()
         self._chunks.append(chunk)
         return not (self._call.added_usage and _is_usage_only(chunk))
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from obs import config, instrument
+from obs import clock, config, instrument
 from obs.context import SpanHandle, observe_decorator
 from obs.extract import CallEvent
 from obs.recorder import Recorder, RecorderStats
@@ -151,7 +150,7 @@ def feedback(
         raise ValueError("feedback needs call_id= or trace_id=")
     item = Feedback(
         id=new_span_id(),
-        ts=datetime.now(UTC),
+        ts=clock.now(),
         value=value,
         call_id=instrument.response_ids.resolve(call_id),
         trace_id=trace_id,

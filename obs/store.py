@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from obs import config, db, queries, rows
 from obs.records import Feedback, LLMCall, Span, Trace
-from obs.schema import as_utc, feedback, llm_call_content, llm_calls, spans
+from obs.schema import as_utc, feedback, llm_call_content, llm_calls, metadata, spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +133,12 @@ class Store:
                 .values(user_feedback=sa.bindparam("value"))
             )
             connection.execute(stmt, [{"call_id": k, "value": v} for k, v in latest.items()])
+
+    def reset(self) -> None:
+        """Delete every record (the schema stays); used by ``obs demo --reset``."""
+        with self.engine.begin() as connection:
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(table.delete())
 
     def set_costs(self, costs: Mapping[str, Decimal | None]) -> None:
         """Overwrite cost_usd of the given calls (used by recost)."""

@@ -1,0 +1,126 @@
+"""`obs demo`: a store full of realistic traffic through the real SDK, with the planted regressions in it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+import obs
+from obs.cli import main
+from obs.demo.run import DemoSummary, run_demo
+from obs.store import Store
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoSummary, Store]]:
+    folder = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{folder / 'obs.db'}"
+    summary = run_demo(database_url=url, calls=2500, live=6, live_speed=0.02, seed=11)
+    store = Store(url)
+    yield summary, store
+    store.close()
+    obs.configure(None)
+
+
+def one(store: Store, sql: str) -> object:
+    with store.engine.connect() as connection:
+        return connection.execute(sa.text(sql)).scalar_one()
+
+
+def test_the_store_holds_a_month_of_varied_traffic(demo: tuple[DemoSummary, Store]) -> None:
+    summary, store = demo
+    assert summary.calls_made >= 2500 and summary.store.calls == summary.calls_made
+    assert one(store, "SELECT julianday(MAX(ts)) - julianday(MIN(ts)) FROM llm_calls") >= 29  # type: ignore[operator]
+    assert one(store, "SELECT COUNT(DISTINCT feature) FROM llm_calls") >= 3  # type: ignore[operator]
+    assert one(store, "SELECT COUNT(DISTINCT user_id) FROM llm_calls") >= 20  # type: ignore[operator]
+    assert one(store, "SELECT COUNT(DISTINCT tenant_id) FROM llm_calls") >= 2  # type: ignore[operator]
+    assert one(store, "SELECT COUNT(*) FROM llm_calls WHERE status = 'error'") > 0  # type: ignore[operator]
+    assert one(store, "SELECT COUNT(*) FROM llm_calls WHERE is_refusal") > 0  # type: ignore[operator]
+    assert one(store, "SELECT COUNT(*) FROM llm_calls WHERE stream") > 0  # type: ignore[operator]
+    assert one(store, "SELECT COUNT(*) FROM feedback") > 0  # type: ignore[operator]
+    assert one(store, "SELECT COUNT(*) FROM llm_calls WHERE ts > datetime('now', '-1 hour')") >= 6  # type: ignore[operator]
+
+
+def test_traces_chain_rewrite_retrieval_and_answer(demo: tuple[DemoSummary, Store]) -> None:
+    _, store = demo
+    trace_id = one(store, "SELECT trace_id FROM spans WHERE kind = 'retrieval' LIMIT 1")
+    trace = store.get_trace(str(trace_id))
+    assert trace is not None and [c.feature for c in trace.calls] == ["query_rewrite", "help_answer"]
+    rewrite, answer = trace.calls
+    assert answer.parent_id == rewrite.id
+    retrieval = next(s for s in trace.spans if s.kind == "retrieval")
+    assert retrieval.output and {"doc", "text"} <= set(retrieval.output[0])
+
+
+def test_every_call_is_priced_unless_its_model_has_no_price(demo: tuple[DemoSummary, Store]) -> None:
+    _, store = demo
+    unpriced = one(
+        store,
+        "SELECT COUNT(*) FROM llm_calls WHERE cost_usd IS NULL AND status = 'ok' AND model != 'flowdesk-tuned-1'",
+    )
+    assert unpriced == 0
+    assert one(store, "SELECT COUNT(*) FROM llm_calls WHERE model = 'flowdesk-tuned-1' AND cost_usd IS NOT NULL") == 0
+
+
+def test_planted_refusal_regression_on_one_model(demo: tuple[DemoSummary, Store]) -> None:
+    _, store = demo
+
+    def rate(where: str) -> float:
+        sql = f"SELECT AVG(is_refusal) FROM llm_calls WHERE feature = 'help_answer' AND {where}"
+        return float(one(store, sql))  # type: ignore[arg-type]
+
+    claude_v3 = rate("model = 'claude-haiku-4-5' AND prompt_version = 'v3'")
+    claude_before = rate("model = 'claude-haiku-4-5' AND prompt_version IN ('v1', 'v2')")
+    gpt_v3 = rate("model = 'gpt-4.1' AND prompt_version = 'v3'")
+    assert claude_v3 > 2 * claude_before and claude_v3 > 2 * gpt_v3
+
+
+def test_planted_latency_regression_on_one_feature_and_model(demo: tuple[DemoSummary, Store]) -> None:
+    _, store = demo
+
+    def latency(model: str, recent: bool) -> float:
+        when = ">" if recent else "<="
+        sql = (
+            "SELECT AVG(latency_ms) FROM llm_calls WHERE feature = 'help_answer' AND status = 'ok' "
+            f"AND user_id != 'acme-user-03' AND model = '{model}' AND ts {when} datetime('now', '-6 days')"
+        )
+        return float(one(store, sql))  # type: ignore[arg-type]
+
+    assert latency("gpt-4.1", recent=True) > 1.25 * latency("gpt-4.1", recent=False)
+    assert latency("claude-haiku-4-5", recent=True) < 1.15 * latency("claude-haiku-4-5", recent=False)
+
+
+def test_a_big_spender_and_an_unhappy_user(demo: tuple[DemoSummary, Store]) -> None:
+    _, store = demo
+    with store.engine.connect() as connection:
+        spend = connection.execute(
+            sa.text("SELECT user_id, SUM(cost_usd) FROM llm_calls GROUP BY user_id ORDER BY 2 DESC LIMIT 2")
+        ).all()
+        streak = connection.execute(
+            sa.text(
+                "SELECT f.value FROM feedback f JOIN llm_calls c ON c.id = f.call_id "
+                "WHERE c.user_id = 'globex-user-07' AND f.ts > datetime('now', '-3 days') ORDER BY f.ts"
+            )
+        ).scalars().all()  # fmt: skip
+    assert spend[0][0] == "acme-user-03" and spend[0][1] > 3 * spend[1][1]
+    assert len(streak) >= 5 and set(streak) == {"thumbs_down"}
+
+
+def test_obs_demo_command_adds_data_and_reset_starts_clean(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'obs.db'}"
+    args = ["demo", "--database-url", url, "--calls", "40", "--live", "0", "--days", "7"]
+    first = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert first.exit_code == 0 and "Store: sqlite:///" in first.output
+    obs.configure(None)
+    calls_once = Store(url).stats().calls
+    CliRunner().invoke(main, args, catch_exceptions=False)
+    obs.configure(None)
+    assert Store(url).stats().calls > calls_once
+    CliRunner().invoke(main, [*args, "--reset"], catch_exceptions=False)
+    obs.configure(None)
+    assert Store(url).stats().calls < 2 * calls_once
+    assert "The store now holds" in first.output
