@@ -15,7 +15,7 @@ from typing import Any, Literal
 from obs import refusal
 from obs.pricing import Pricer, Usage
 from obs.records import CallContent, LLMCall
-from obs.serialize import plain
+from obs.serialize import json_ready, plain
 
 Kind = Literal["chat", "responses", "embeddings"]
 
@@ -108,8 +108,8 @@ def build_call(event: CallEvent, pricer: Pricer, refusal_patterns: Iterable[str]
             system_prompt=_system_prompt(event.kind, request),
             messages=plain(_messages(event.kind, request)),
             tools=plain(request.get("tools") or request.get("functions")),
-            response=plain(out.response),
-            tool_calls=plain(out.tool_calls),
+            response=json_ready(out.response),
+            tool_calls=json_ready(out.tool_calls),
             output_text=out.output_text,
         ),
     )
@@ -202,7 +202,7 @@ def chat_stream_output(chunks: Sequence[Any]) -> _Output:
     first = choices[0]
     response = {"id": response_id, "object": "chat.completion", "model": model, "choices": choices}
     if usage is not None:
-        response["usage"] = plain(usage)
+        response["usage"] = plain(usage)  # a dict inside a dict: plain, not RawJson
     return _Output(
         response=response,
         output_text=first["message"]["content"],

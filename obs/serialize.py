@@ -10,6 +10,7 @@ import base64
 import dataclasses
 import datetime as dt
 import enum
+import json
 import math
 import re
 import uuid
@@ -27,6 +28,29 @@ _SURROGATE = re.compile("[\ud800-\udfff]")  # in a Python str every surrogate co
 def to_jsonable(value: Any) -> Any:
     """A JSON-safe copy of ``value``; unknown objects become a marker with their type and repr."""
     return _convert(value, 0, set())
+
+
+class RawJson(str):
+    """JSON text that is stored as it is (a provider object dumped by pydantic in Rust: no Python containers
+    are built, which spares the writer most of its garbage-collection work)."""
+
+    __slots__ = ()
+
+
+def json_ready(value: Any) -> Any:
+    """A provider object (or a list of them) as RawJson; anything else as ``plain`` gives it."""
+    dump_json = getattr(value, "model_dump_json", None)
+    if callable(dump_json) and not isinstance(value, type):
+        try:
+            return RawJson(dump_json(warnings=False))
+        except Exception:
+            return to_jsonable(value)
+    if isinstance(value, list) and value and all(callable(getattr(v, "model_dump_json", None)) for v in value):
+        try:
+            return RawJson("[" + ",".join(v.model_dump_json(warnings=False) for v in value) + "]")
+        except Exception:
+            return to_jsonable(value)
+    return plain(value)
 
 
 def plain(value: Any) -> Any:
@@ -61,6 +85,8 @@ def snapshot(value: Any) -> Any:
 def _convert(value: Any, depth: int, seen: set[int]) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
+    if isinstance(value, RawJson):
+        return _convert(json.loads(value), depth, seen)
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, float):
