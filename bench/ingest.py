@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -145,34 +146,46 @@ def fresh_postgres(url: str) -> None:
     Store(url).close()
 
 
+def median_of(trials: int, measure: Callable[[int], float]) -> float:
+    """The median rate over ``trials`` runs, each on a fresh table (run i gets index i)."""
+    return statistics.median(measure(i) for i in range(trials))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--calls", type=int, default=20000)
+    parser.add_argument("--calls", type=int, default=10000)
+    parser.add_argument("--trials", type=int, default=3, help="runs per method; the median is reported")
     parser.add_argument("--postgres", default=os.environ.get("OBS_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    n = args.calls
+    n, trials = args.calls, args.trials
+    results: dict[str, tuple[float, float, float, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        results = {}
-        lite = [str(Path(tmp) / f"{k}.db") for k in ("obs", "raw", "seed", "enc")]
-        for path in lite:
+
+        def lite(kind: str, i: int) -> str:
+            path = str(Path(tmp) / f"{kind}-{i}.db")
             Store(f"sqlite:///{path}").close()
+            return path
+
         results["sqlite"] = (
-            obs_rate(f"sqlite:///{lite[0]}", n, Path(tmp) / "spool"),
-            sqlite_raw(lite[1], n),
-            seed_rate(lambda: sqlite3.connect(lite[2]), "?", min(n, 2000)),
-            sqlite_raw(lite[3], n, encode=True),
+            median_of(trials, lambda i: obs_rate(f"sqlite:///{lite('obs', i)}", n, Path(tmp) / f"spool{i}")),
+            median_of(trials, lambda i: sqlite_raw(lite("raw", i), n)),
+            seed_rate(lambda: sqlite3.connect(lite("seed", 0)), "?", min(n, 2000)),
+            median_of(trials, lambda i: sqlite_raw(lite("enc", i), n, encode=True)),
         )
         if args.postgres:
             pg = args.postgres.replace("postgresql+psycopg://", "postgresql://")
-            fresh_postgres(pg)
-            obs_pg = obs_rate(pg, n, Path(tmp) / "spool")
-            fresh_postgres(pg)
-            raw_pg = postgres_raw(pg, n)
-            fresh_postgres(pg)
-            seed_pg = seed_rate(lambda: psycopg.connect(pg), "%s", min(n, 2000))
-            fresh_postgres(pg)
-            results["postgresql"] = (obs_pg, raw_pg, seed_pg, postgres_raw(pg, n, encode=True))
-    print(f"{n} calls, ~3 KB prompt and ~3 KB response each")
+
+            def fresh(measure: Callable[[], float]) -> float:
+                fresh_postgres(pg)
+                return measure()
+
+            results["postgresql"] = (
+                median_of(trials, lambda i: fresh(lambda: obs_rate(pg, n, Path(tmp) / f"pgspool{i}"))),
+                median_of(trials, lambda i: fresh(lambda: postgres_raw(pg, n))),
+                fresh(lambda: seed_rate(lambda: psycopg.connect(pg), "%s", min(n, 2000))),
+                median_of(trials, lambda i: fresh(lambda: postgres_raw(pg, n, encode=True))),
+            )
+    print(f"{n} calls a run, ~3 KB prompt and ~3 KB response each, median of {trials} runs")
     for dialect, (ours, raw, seed, encoded) in results.items():
         print(f"{dialect}")
         print(f"  obs, wrapped call to committed row      {ours:8,.0f} calls/s")
