@@ -28,9 +28,15 @@ class UnknownQueryError(LookupError):
     """No file in sql/ answers this question."""
 
 
+#: ``{{filters}}`` in a query stands for sql/_filters.sql: the time window and the dashboard's filters.
+FILTERS_TOKEN = "{{filters}}"
+#: The optional filters of that fragment; a query run without them gets NULL (= all).
+FILTER_PARAMS = ("feature", "model", "tenant_id", "user_id")
+
+
 def names() -> list[str]:
-    """Every query name in sql/ (dialect variants folded into one name)."""
-    return sorted({path.name.split(".")[0] for path in config.SQL_DIR.glob("*.sql")})
+    """Every query name in sql/ (dialect variants folded into one name; ``_`` files are fragments)."""
+    return sorted({p.name.split(".")[0] for p in config.SQL_DIR.glob("*.sql") if not p.name.startswith("_")})
 
 
 @functools.cache
@@ -38,8 +44,19 @@ def load(name: str, dialect: str) -> str:
     """The SQL text of ``name`` for ``dialect``: its variant if one exists, else the shared file."""
     for candidate in (config.SQL_DIR / f"{name}.{dialect}.sql", config.SQL_DIR / f"{name}.sql"):
         if candidate.is_file():
-            return candidate.read_text(encoding="utf-8")
+            return candidate.read_text(encoding="utf-8").replace(FILTERS_TOKEN, _filters_fragment())
     raise UnknownQueryError(f"no query {name!r} for {dialect} in {config.SQL_DIR} (known: {', '.join(names())})")
+
+
+@functools.cache
+def _filters_fragment() -> str:
+    text = (config.SQL_DIR / "_filters.sql").read_text(encoding="utf-8")
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+
+
+def uses_filters(name: str, dialect: str) -> bool:
+    """Whether the query takes the shared filters (then missing ones default to NULL)."""
+    return ":tenant_id" in load(name, dialect)
 
 
 def bind_value(value: Any, dialect: str) -> Any:
@@ -59,6 +76,8 @@ def bind_value(value: Any, dialect: str) -> Any:
 def execute(connection: sa.Connection, name: str, **params: Any) -> sa.CursorResult[Any]:
     """Run ``sql/name`` on an open connection with named parameters."""
     dialect = connection.dialect.name
+    if uses_filters(name, dialect):
+        params = {**dict.fromkeys(FILTER_PARAMS), **params}
     sql = sa.text(load(name, dialect))
     return connection.execute(sql, {key: bind_value(value, dialect) for key, value in params.items()})
 

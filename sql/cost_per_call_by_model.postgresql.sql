@@ -5,6 +5,6 @@ SELECT model,
        COUNT(*) AS calls,
        COUNT(*) - COUNT(cost_usd) AS unpriced_calls
 FROM llm_calls
-WHERE ts >= :start AND ts < :end
+WHERE {{filters}}
 GROUP BY model
 ORDER BY model

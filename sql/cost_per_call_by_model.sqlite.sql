@@ -7,7 +7,7 @@ WITH ranked AS (
            ROW_NUMBER() OVER (PARTITION BY model ORDER BY cost_usd IS NULL, cost_usd) - 1 AS i,
            0.95 * (COUNT(cost_usd) OVER (PARTITION BY model) - 1) AS p95
     FROM llm_calls
-    WHERE ts >= :start AND ts < :end
+    WHERE {{filters}}
 )
 SELECT model,
        AVG(v) AS avg_cost,

@@ -6,6 +6,6 @@ SELECT date(ts) AS day,
        COUNT(*) AS calls,
        COUNT(*) - COUNT(cost_usd) AS unpriced_calls
 FROM llm_calls
-WHERE ts >= :start AND ts < :end
+WHERE {{filters}}
 GROUP BY 1, 2
 ORDER BY 1 DESC, 2

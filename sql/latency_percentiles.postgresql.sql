@@ -6,6 +6,6 @@ SELECT feature,
        PERCENTILE_CONT(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99,
        COUNT(*) AS calls
 FROM llm_calls
-WHERE ts >= :start AND ts < :end
+WHERE {{filters}}
 GROUP BY feature, model
 ORDER BY p95 DESC NULLS LAST, feature, model

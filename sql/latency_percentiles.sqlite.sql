@@ -8,7 +8,7 @@ WITH ranked AS (
            ROW_NUMBER() OVER (PARTITION BY feature, model ORDER BY latency_ms IS NULL, latency_ms) - 1 AS i,
            COUNT(latency_ms) OVER (PARTITION BY feature, model) - 1 AS last
     FROM llm_calls
-    WHERE ts >= :start AND ts < :end
+    WHERE {{filters}}
 ),
 positions AS (
     SELECT feature, model, v, i, 0.5 * last AS p50, 0.95 * last AS p95, 0.99 * last AS p99

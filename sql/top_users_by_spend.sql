@@ -4,7 +4,7 @@ SELECT user_id,
        COUNT(*) AS calls,
        COUNT(*) - COUNT(cost_usd) AS unpriced_calls
 FROM llm_calls
-WHERE ts >= :start AND ts < :end
+WHERE {{filters}}
 GROUP BY user_id
 ORDER BY spend DESC NULLS LAST, user_id
 LIMIT :limit

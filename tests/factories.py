@@ -57,6 +57,8 @@ def seeded_calls(now: datetime, n: int = 400, seed: int = 7) -> list[LLMCall]:
         refused = rng.random() < 0.08
         unpriced = model == "my-finetune" and rng.random() < 0.7
         failed = rng.random() < 0.04
+        latency = rng.randrange(80, 9000) if rng.random() > 0.02 else None
+        streamed = latency is not None and rng.random() < 0.25
         calls.append(
             make_call(
                 ts,
@@ -68,9 +70,12 @@ def seeded_calls(now: datetime, n: int = 400, seed: int = 7) -> list[LLMCall]:
                 user_id=rng.choice(USERS),
                 tenant_id=rng.choice(["acme", "globex"]),
                 prompt_tokens=rng.randrange(50, 4000),
+                prompt_version=rng.choice(["v1", "v2"]),
                 completion_tokens=rng.randrange(5, 800),
                 cost_usd=None if unpriced or failed else Decimal(rng.randrange(1, 150_000)) / Decimal(1_000_000),
-                latency_ms=rng.randrange(80, 9000) if rng.random() > 0.02 else None,
+                latency_ms=latency,
+                stream=streamed,
+                latency_ms_first_token=rng.randrange(20, latency) if streamed and latency else None,
                 is_refusal=refused,
                 status="error" if failed else "ok",
                 error="RateLimitError: slow down" if failed else None,

@@ -1,0 +1,13 @@
+-- Per time bucket ('day' or 'hour'): volume, spend, error and refusal rates, latency percentiles.
+SELECT date_trunc(CAST(:bucket AS TEXT), ts, 'UTC') AS bucket,
+       COUNT(*) AS calls,
+       SUM(cost_usd) AS cost,
+       AVG(CASE WHEN status = 'error' THEN 1.0 ELSE 0.0 END) AS error_rate,
+       AVG(CASE WHEN is_refusal THEN 1.0 ELSE 0.0 END) AS refusal_rate,
+       PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
+       PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
+       PERCENTILE_CONT(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99
+FROM llm_calls
+WHERE {{filters}}
+GROUP BY 1
+ORDER BY 1
