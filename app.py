@@ -1,15 +1,37 @@
-"""obs dashboard home: what is in the store."""
+"""obs dashboard: the overview. Trends, tiles, and a way from a spike to the calls behind it."""
 
 import streamlit as st
 
-from obs import db, ui
+from obs import ui
+from obs.ui import charts
+from obs.ui.views import drilldown
 
-st.set_page_config(page_title="obs", page_icon="🔭", layout="wide")
-st.title("obs — LLM observability")
+filters = ui.page("Overview")
+kpis = ui.kpi_tiles(filters)
+if not kpis["calls"]:
+    st.info("No calls in this window. Record some with `obs.wrap(OpenAI())`, or run `obs demo`.")
+    st.stop()
 
-store = ui.current_store()
-st.caption(f"Store: `{db.display_url(store.engine.url)}`")
-stats = store.stats()
-ui.stats_tiles(stats)
-if stats.calls == 0:
-    st.info("No calls recorded yet. Wrap your OpenAI client with obs to start recording.")
+st.subheader("Alerts")
+st.caption("No alert rules yet: alerting arrives with the alerts page.")
+
+trends = ui.query("trends", filters, bucket=filters.bucket)
+left, right = st.columns(2)
+with left:
+    st.markdown("**Cost by feature**")
+    cost = ui.query("daily_cost_by_feature", filters)
+    drilldown(st.altair_chart(charts.cost_by_feature(cost), on_select="rerun", key="cost"), filters, "cost")
+with right:
+    st.markdown("**Latency percentiles**")
+    drilldown(st.altair_chart(charts.latency_percentiles(trends), on_select="rerun", key="lat"), filters, "lat")
+left, right = st.columns(2)
+with left:
+    st.markdown("**Refusal rate by model and prompt version**")
+    refusals = ui.query("refusal_trend", filters, bucket=filters.bucket)
+    event = st.altair_chart(charts.refusal_by_model_and_prompt(refusals), on_select="rerun", key="refusal")
+    drilldown(event, filters, "refusal")
+with right:
+    st.markdown("**Error rate**")
+    event = st.altair_chart(charts.rate_by_bucket(trends, "error_rate", "Error rate"), on_select="rerun", key="err")
+    drilldown(event, filters, "err")
+st.caption("Click a point or a bar to open the calls of that day (or hour) with the same filters.")

@@ -18,6 +18,10 @@ ENV_DATABASE_URL = "OBS_DATABASE_URL"
 #: Optional TOML or JSON file of price overrides ($ per million tokens), which win over genai-prices.
 ENV_PRICES_FILE = "OBS_PRICES_FILE"
 
+#: A password for the dashboard (compared in constant time). Required, or Streamlit's OIDC login, to serve the
+#: dashboard on anything but a loopback address, because it shows full prompts and answers.
+ENV_DASHBOARD_PASSWORD = "OBS_DASHBOARD_PASSWORD"
+
 #: Default store: a SQLite file ``obs.db`` in the working directory, zero set-up.
 DEFAULT_DATABASE_URL = "sqlite:///obs.db"
 
@@ -29,6 +33,11 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 #: The ``sql/`` directory holding every query the dashboard and the jobs run.
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+#: The dashboard's entry script (Streamlit multipage: app.py and pages/ beside it).
+APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
+#: Where `obs dashboard` listens by default: loopback only, because the dashboard shows full prompts.
+DASHBOARD_HOST = "127.0.0.1"
+DASHBOARD_PORT = 8501
 
 #: Rows per statement when the store writes a batch (bounded memory, few round trips).
 WRITE_CHUNK_ROWS = 1_000

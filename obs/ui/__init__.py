@@ -1,0 +1,10 @@
+"""The dashboard's building blocks: the only part of obs that imports streamlit.
+
+Pages call these and hold no SQL and no business logic: ``page()`` sets up access and filters, ``query()``
+runs a file of sql/ with the current filters (cached briefly), and the view functions render records.
+"""
+
+from obs.ui.state import Filters, current_store, page, query
+from obs.ui.views import call_detail, kpi_tiles, trace_view
+
+__all__ = ["Filters", "call_detail", "current_store", "kpi_tiles", "page", "query", "trace_view"]

@@ -1,0 +1,112 @@
+"""Altair charts of query results (pure: a DataFrame in, a chart out)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+#: Clicking a point or bar selects its time bucket (the page then links to the calls behind it).
+BUCKET_SELECTION = "bucket_pick"
+
+
+def _time_axis(field: str = "bucket") -> alt.X:
+    return alt.X(f"{field}:T", title=None, axis=alt.Axis(format="%b %d", labelAngle=0))
+
+
+def _selectable(chart: alt.Chart) -> alt.Chart:
+    pick = alt.selection_point(name=BUCKET_SELECTION, fields=["bucket"], on="click")
+    return chart.add_params(pick)
+
+
+def cost_by_feature(frame: pd.DataFrame) -> alt.Chart:
+    """Stacked daily cost per feature."""
+    data = frame.rename(columns={"day": "bucket"}).fillna({"feature": "(none)"})
+    chart = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=_time_axis(),
+            y=alt.Y("cost:Q", title="Cost ($)", stack=True),
+            color=alt.Color("feature:N", title="Feature"),
+            tooltip=["bucket:T", "feature:N", alt.Tooltip("cost:Q", format="$.4f"), "calls:Q", "unpriced_calls:Q"],
+        )
+    )
+    return _selectable(chart).properties(height=260)
+
+
+def latency_percentiles(frame: pd.DataFrame) -> alt.Chart:
+    """p50 / p95 / p99 latency per bucket."""
+    data = frame.melt(id_vars=["bucket"], value_vars=["p50", "p95", "p99"], var_name="percentile", value_name="ms")
+    chart = (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=_time_axis(),
+            y=alt.Y("ms:Q", title="Latency (ms)"),
+            color=alt.Color("percentile:N", title=None, sort=["p50", "p95", "p99"]),
+            tooltip=["bucket:T", "percentile:N", alt.Tooltip("ms:Q", format=",.0f")],
+        )
+    )
+    return _selectable(chart).properties(height=260)
+
+
+def rate_by_bucket(frame: pd.DataFrame, column: str, title: str) -> alt.Chart:
+    """One rate (0..1) per bucket, as a line."""
+    chart = (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=_time_axis(),
+            y=alt.Y(f"{column}:Q", title=title, axis=alt.Axis(format="%")),
+            tooltip=["bucket:T", alt.Tooltip(f"{column}:Q", format=".1%"), "calls:Q"],
+        )
+    )
+    return _selectable(chart).properties(height=220)
+
+
+def refusal_by_model_and_prompt(frame: pd.DataFrame) -> alt.Chart:
+    """Refusal rate per bucket, one line per model and prompt version."""
+    data = frame.fillna({"prompt_version": "(none)"}).assign(series=lambda f: f["model"] + " · " + f["prompt_version"])
+    chart = (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=_time_axis(),
+            y=alt.Y("refusal_rate:Q", title="Refusal rate", axis=alt.Axis(format="%")),
+            color=alt.Color("series:N", title="Model · prompt version"),
+            tooltip=["bucket:T", "model:N", "prompt_version:N", alt.Tooltip("refusal_rate:Q", format=".1%"), "calls:Q"],
+        )
+    )
+    return _selectable(chart).properties(height=260)
+
+
+def bars(frame: pd.DataFrame, category: str, value: str, title: str, fmt: str = ",.2f") -> alt.Chart:
+    """Horizontal bars, largest first."""
+    chart: alt.Chart = (
+        alt.Chart(frame.fillna({category: "(none)"}))
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{category}:N", sort="-x", title=None),
+            x=alt.X(f"{value}:Q", title=title),
+            tooltip=[f"{category}:N", alt.Tooltip(f"{value}:Q", format=fmt)],
+        )
+        .properties(height=max(120, 24 * len(frame)))
+    )
+    return chart
+
+
+def waterfall(steps: pd.DataFrame) -> alt.Chart:
+    """A trace's steps on a time axis: one bar per call or span, from its start to its end (ms from the start)."""
+    chart: alt.Chart = (
+        alt.Chart(steps)
+        .mark_bar(cornerRadius=2)
+        .encode(
+            y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=360, labelOverlap=False)),
+            x=alt.X("start_ms:Q", title="ms since the trace started"),
+            x2="end_ms:Q",
+            color=alt.Color("kind:N", title="Kind"),
+            tooltip=["label:N", "kind:N", alt.Tooltip("duration_ms:Q", format=",.0f"), "cost_usd:Q", "status:N"],
+        )
+        .properties(height=max(160, 44 * len(steps)))
+    )
+    return chart

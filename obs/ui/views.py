@@ -1,0 +1,291 @@
+"""Rendering records: KPI tiles, one call exactly as the model saw it, a trace as a tree and a waterfall."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+import pandas as pd
+import streamlit as st
+
+from obs.records import LLMCall, Span, Trace
+from obs.ui import charts
+from obs.ui.state import Filters, query
+
+CALLS_PAGE = "pages/3_Calls.py"
+TRACE_PAGE = "pages/4_Trace.py"
+
+
+# --- overview ----------------------------------------------------------------------------------------
+
+
+def kpi_tiles(filters: Filters) -> dict[str, Any]:
+    """Tiles for the window, each with its change against the previous window of the same length."""
+    now: dict[str, Any] = {str(k): v for k, v in query("overview_kpis", filters).iloc[0].items()}
+    before: dict[str, Any] = {str(k): v for k, v in query("overview_kpis", filters.previous()).iloc[0].items()}
+    tiles: list[tuple[str, str, Callable[[Any], str], Literal["normal", "inverse"]]] = [
+        ("Calls", "calls", lambda v: f"{int(v or 0):,}", "normal"),
+        ("Spend", "spend", lambda v: "—" if pd.isna(v) else f"${v:,.2f}", "inverse"),
+        ("p95 latency", "p95_latency_ms", lambda v: "—" if pd.isna(v) else f"{v / 1000:,.2f} s", "inverse"),
+        ("Error rate", "error_rate", _pct, "inverse"),
+        ("Refusal rate", "refusal_rate", _pct, "inverse"),
+        ("Thumbs-down rate", "thumbs_down_rate", _pct, "inverse"),
+        ("Unpriced calls", "unpriced_calls", lambda v: f"{int(v or 0):,}", "inverse"),
+    ]
+    columns = st.columns(len(tiles))
+    for column, (label, key, fmt, colour) in zip(columns, tiles, strict=True):
+        column.metric(label, fmt(now[key]), _delta(now[key], before[key], key), delta_color=colour)
+    return now
+
+
+def _pct(value: Any) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value:.1%}"
+
+
+def _delta(now: Any, before: Any, key: str) -> str | None:
+    if now is None or before is None or pd.isna(now) or pd.isna(before):
+        return None
+    if key.endswith("_rate"):
+        return f"{(now - before) * 100:+.1f} pts"
+    if not before:
+        return None
+    return f"{(now - before) / before:+.0%}"
+
+
+def drilldown(event: Any, filters: Filters, key: str) -> None:
+    """When a chart's bucket is clicked, link to the calls of that bucket (same filters)."""
+    selection = getattr(event, "selection", None) or (event.get("selection") if isinstance(event, dict) else None)
+    points = (selection or {}).get(charts.BUCKET_SELECTION) or []
+    if not points:
+        return
+    picked = pd.Timestamp(points[0]["bucket"], unit="ms", tz="UTC") if isinstance(points[0]["bucket"], int | float) \
+        else pd.Timestamp(points[0]["bucket"]).tz_convert("UTC")  # fmt: skip
+    span = pd.Timedelta(hours=1) if filters.bucket == "hour" else pd.Timedelta(days=1)
+    start, end = picked.to_pydatetime(), (picked + span).to_pydatetime()
+    params = filters.url_params() | {"window": "custom", "start": start.isoformat(), "end": end.isoformat()}
+    st.page_link(CALLS_PAGE, label=f"Open the calls of {start:%b %d %H:%M} – {end:%H:%M} UTC →", query_params=params)
+
+
+# --- one call ----------------------------------------------------------------------------------------
+
+
+ROLE_AVATARS = {"system": "⚙️", "developer": "⚙️", "user": "user", "assistant": "assistant", "tool": "🛠️"}
+
+
+def call_detail(call: LLMCall, filters: Filters) -> None:
+    """The exact call: every message the model saw, what it answered, tokens, cost, timing, errors, links."""
+    st.subheader(f"Call `{call.id}`")
+    who = " · ".join(
+        f"{label} **{value}**"
+        for label, value in [
+            ("feature", call.feature), ("user", call.user_id), ("tenant", call.tenant_id),
+            ("prompt", call.prompt_version), ("source", call.source),
+        ]
+        if value
+    )  # fmt: skip
+    st.markdown(f"{_when(call.ts)} · model **{call.model}** → `{call.response_model or '—'}` · {who}")
+    cols = st.columns(6)
+    cols[0].metric("Prompt tokens", _num(call.prompt_tokens), help="Including cached tokens")
+    cols[1].metric("Cached", _num(call.cached_tokens))
+    cols[2].metric("Completion", _num(call.completion_tokens), help="Including reasoning tokens")
+    cols[3].metric("Reasoning", _num(call.reasoning_tokens))
+    cols[4].metric("First token", "—" if call.latency_ms_first_token is None else f"{call.latency_ms_first_token:,} ms")
+    cols[5].metric("Latency", "—" if call.latency_ms is None else f"{call.latency_ms:,} ms")
+    cost = "**unpriced** (no known price; not $0)" if call.cost_usd is None else f"**${call.cost_usd:.6f}**"
+    facts = [
+        f"cost {cost}",
+        f"status **{call.status}**",
+        f"finish reason **{call.finish_reason or '—'}**",
+        f"streamed **{'yes' if call.stream else 'no'}**",
+        f"refusal **{'yes' if call.is_refusal else 'no'}**",
+        f"feedback **{call.user_feedback or '—'}**",
+        f"content **{call.content_state}**",
+    ]
+    st.markdown(" · ".join(facts))
+    if call.error:
+        st.error(
+            f"{call.error_type}: {call.error}" if call.error_type and call.error_type not in call.error else call.error
+        )
+    links = st.columns(3)
+    links[0].page_link(TRACE_PAGE, label="Open its trace →", query_params=filters.url_params(trace=call.trace_id))
+    links[1].button("Replay (arrives with replay)", disabled=True, key="replay", help="The replay page comes next.")
+    links[2].button("Add to eval set (arrives with evals)", disabled=True, key="add_eval")
+    content = call.content
+    if content is None:
+        st.info(f"No content stored for this call (content state: {call.content_state}).")
+        return
+    st.markdown("#### What the model saw")
+    if isinstance(content.messages, list):
+        for message in content.messages:
+            _message(message)
+    elif content.messages is not None:
+        with st.chat_message("user"):
+            st.text(_text(content.messages), wrap=True)
+    if content.system_prompt and not isinstance(content.messages, list):
+        with st.chat_message("⚙️"):
+            st.text(content.system_prompt, wrap=True)
+    st.markdown("#### What it answered")
+    with st.chat_message("assistant"):
+        if content.output_text:
+            st.text(content.output_text, wrap=True)
+        if content.tool_calls:
+            st.caption("Tool calls")
+            st.json(content.tool_calls)
+        if not content.output_text and not content.tool_calls:
+            st.caption("(no text)")
+    with st.expander("Tools offered"):
+        st.json(content.tools or [])
+    with st.expander("Request parameters"):
+        st.json(call.params or {})
+    with st.expander("Full response"):
+        st.json(content.response or {})
+    if call.metadata:
+        with st.expander("Metadata"):
+            st.json(dict(call.metadata))
+
+
+def _message(message: Any) -> None:
+    if not isinstance(message, dict):
+        with st.chat_message("user"):
+            st.text(_text(message), wrap=True)
+        return
+    role = str(message.get("role", "user"))
+    with st.chat_message(ROLE_AVATARS.get(role, "user")):
+        st.caption(role + (f" · {message['name']}" if message.get("name") else ""))
+        text = _text(message.get("content"))
+        if text:
+            st.text(text, wrap=True)  # exactly as sent: no markdown rendering, whitespace kept
+        if message.get("tool_calls"):
+            st.json(message["tool_calls"])
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if isinstance(part, dict) and part.get("type") == "text":
+                parts.append(str(part.get("text", "")))
+            elif isinstance(part, dict) and part.get("type") == "image_url":
+                parts.append("*(image)*")
+            else:
+                parts.append(json.dumps(part)[:500])
+        return "\n\n".join(parts)
+    return "" if content is None else json.dumps(content)[:2000]
+
+
+# --- a trace -----------------------------------------------------------------------------------------
+
+
+def trace_steps(trace: Trace) -> pd.DataFrame:
+    """Calls and spans of a trace as rows in tree order, with depth and times relative to the first start."""
+    nodes: dict[str, dict[str, Any]] = {}
+    for span in trace.spans:
+        nodes[span.id] = _node(span.id, span.parent_id, span.kind, span.name, span.start_ts, span.latency_ms, span)
+    for call in trace.calls:
+        label = f"{call.feature or 'llm'} · {call.model}"
+        nodes[call.id] = _node(call.id, call.parent_id, "llm", label, call.ts, call.latency_ms, call)
+    children: dict[str | None, list[str]] = {}
+    for node in nodes.values():
+        parent = node["parent_id"] if node["parent_id"] in nodes else None
+        children.setdefault(parent, []).append(node["id"])
+    order: list[tuple[str, int]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for node_id in sorted(children.get(parent, []), key=lambda i: nodes[i]["start"]):
+            order.append((node_id, depth))
+            walk(node_id, depth + 1)
+
+    walk(None, 0)
+    if not order:
+        return pd.DataFrame()
+    origin = min(nodes[i]["start"] for i, _ in order)
+    rows = []
+    for node_id, depth in order:
+        node = nodes[node_id]
+        start_ms = (node["start"] - origin).total_seconds() * 1000
+        duration = float(node["duration_ms"] or 0)
+        label = f"{len(rows) + 1}. " + "↳ " * depth + node["label"]
+        end_ms = start_ms + max(duration, 1)
+        rows.append(
+            node | {"depth": depth, "start_ms": start_ms, "end_ms": end_ms, "duration_ms": duration, "label": label}
+        )
+    return pd.DataFrame(rows)
+
+
+def _node(
+    node_id: str, parent: str | None, kind: str, label: str, start: datetime, duration: int | None, record: Any
+) -> dict[str, Any]:
+    is_call = isinstance(record, LLMCall)
+    return {
+        "id": node_id,
+        "parent_id": parent,
+        "kind": kind,
+        "label": label,
+        "start": start,
+        "duration_ms": duration,
+        "status": record.status,
+        "cost_usd": float(record.cost_usd) if is_call and record.cost_usd is not None else None,
+        "prompt_tokens": record.prompt_tokens if is_call else None,
+        "completion_tokens": record.completion_tokens if is_call else None,
+    }
+
+
+def trace_view(trace: Trace, filters: Filters) -> None:
+    """The tree of calls and spans, a waterfall, totals, retrieved chunks, and a link into each call."""
+    steps = trace_steps(trace)
+    root = next((s for s in trace.spans if s.parent_id is None), None)
+    st.subheader(f"Trace `{trace.trace_id}`" + (f" · {root.name}" if root else ""))
+    total_ms = float(steps["end_ms"].max() - steps["start_ms"].min()) if not steps.empty else 0.0
+    cost = sum(float(c.cost_usd) for c in trace.calls if c.cost_usd is not None)
+    unpriced = sum(1 for c in trace.calls if c.cost_usd is None and c.status == "ok")
+    cols = st.columns(5)
+    cols[0].metric("LLM calls", len(trace.calls))
+    cols[1].metric("Spans", len(trace.spans))
+    cols[2].metric("Total cost", f"${cost:.6f}" + (f" (+{unpriced} unpriced)" if unpriced else ""))
+    cols[3].metric("Tokens", f"{sum((c.prompt_tokens or 0) + (c.completion_tokens or 0) for c in trace.calls):,}")
+    cols[4].metric("Duration", f"{total_ms:,.0f} ms")
+    if root is not None:
+        who = [f"{k} **{v}**" for k, v in (("user", root.user_id), ("tenant", root.tenant_id),
+                                             ("feature", root.feature)) if v]  # fmt: skip
+        st.markdown(f"{_when(root.start_ts)} · " + " · ".join(who))
+    st.altair_chart(charts.waterfall(steps), width="stretch")
+    table = steps[["label", "kind", "status", "start_ms", "duration_ms", "cost_usd", "prompt_tokens",
+                   "completion_tokens"]]  # fmt: skip
+    st.dataframe(table, hide_index=True, width="stretch")
+    for call in trace.calls:
+        label = f"Open call {call.id} · {call.feature or ''} · {call.model} · {call.latency_ms or 0:,} ms"
+        st.page_link(CALLS_PAGE, label=label, query_params=filters.url_params(call=call.id))
+    for span in trace.spans:
+        _span_details(span)
+
+
+def _span_details(span: Span) -> None:
+    if span.kind == "trace" and span.output is None:
+        return
+    with st.expander(f"{span.kind} · {span.name} · {span.latency_ms or 0:,} ms", expanded=span.kind == "retrieval"):
+        if span.error:
+            st.error(span.error)
+        if span.input is not None:
+            st.caption("Input")
+            st.json(span.input)
+        if span.kind == "retrieval" and isinstance(span.output, list):
+            st.caption(f"Retrieved {len(span.output)} chunks")
+            for i, chunk in enumerate(span.output, 1):
+                text = chunk.get("text") if isinstance(chunk, dict) else chunk
+                source = chunk.get("doc") if isinstance(chunk, dict) else None
+                st.markdown(f"**{i}.** " + (f"`{source}` " if source else "") + str(text))
+        elif span.output is not None:
+            st.caption("Output")
+            st.json(span.output) if not isinstance(span.output, str) else st.markdown(span.output)
+
+
+def _when(ts: datetime) -> str:
+    return f"{ts:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _num(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
