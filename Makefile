@@ -28,12 +28,10 @@ unit: $(STAMP)
 # `make demo`: fill the default SQLite store (obs.db) with offline demo traffic, then serve the dashboard.
 demo: $(STAMP)
 	$(BIN)/obs demo
-	@echo "Dashboard: http://127.0.0.1:8501  (Ctrl+C stops it)"
-	$(MAKE) --no-print-directory dashboard
+	$(BIN)/obs dashboard
 
 dashboard: $(STAMP)
-	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port 8501 --server.headless true \
-		--browser.gatherUsageStats false
+	$(BIN)/obs dashboard
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

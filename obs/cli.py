@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
+import os
+import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -143,6 +146,42 @@ def demo(database_url: str | None, days: int, calls: int, live: int, reset: bool
         f"{s.errors:,} errors, from {_when(s.first_ts)} to {_when(s.last_ts)}."
     )
     click.echo(f"Store: {summary.database_url}")
+
+
+@main.command()
+@database_url_option
+@click.option("--host", default=config.DASHBOARD_HOST, show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=config.DASHBOARD_PORT, show_default=True)
+@friendly_errors
+def dashboard(database_url: str | None, host: str, port: int) -> None:
+    """Serve the dashboard (Streamlit). Loopback only unless a password or OIDC login is configured."""
+    if not _is_loopback(host) and not os.environ.get(config.ENV_DASHBOARD_PASSWORD) and not _oidc_secrets():
+        raise click.ClickException(
+            f"refusing to serve full prompts on {host} without a login: set {config.ENV_DASHBOARD_PASSWORD}, "
+            "or configure Streamlit's OIDC login ([auth] in .streamlit/secrets.toml), or use --host 127.0.0.1"
+        )
+    env = dict(os.environ)
+    if database_url:
+        env[config.ENV_DATABASE_URL] = database_url
+    Store(database_url).close()  # a wrong URL fails here, with one line, not in the browser
+    click.echo(f"Dashboard: http://{host}:{port}  (Ctrl+C stops it)")
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(config.APP_PATH), "--server.address", host,
+        "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    raise SystemExit(subprocess.call(command, env=env, cwd=config.APP_PATH.parent))
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _oidc_secrets() -> bool:
+    secrets = config.APP_PATH.parent / ".streamlit" / "secrets.toml"
+    return secrets.is_file() and "[auth" in secrets.read_text(encoding="utf-8")
 
 
 @main.group()

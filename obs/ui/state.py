@@ -142,8 +142,11 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 def filters_from_url() -> Filters:
-    """Filters as the URL gives them (a shared link reproduces the view)."""
-    qp = st.query_params
+    """Filters as the URL gives them (a shared link reproduces the view). Moving between pages with the
+    sidebar drops the URL's parameters, so a session keeps its last filters when the URL names none."""
+    qp: dict[str, str] = dict(st.query_params)
+    if not ({"window", *FILTER_KEYS} & qp.keys()) and "obs_filters" in st.session_state:
+        qp = {**st.session_state["obs_filters"], **qp}
     end = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
     window = qp.get("window", "7d")
     start_at, end_at = _parse_time(qp.get("start")), _parse_time(qp.get("end"))
@@ -182,6 +185,7 @@ def sidebar_filters() -> Filters:
     )  # fmt: skip
     keep = {k: v for k, v in st.query_params.items() if k in {"call", "trace", "page"}}
     wanted = result.url_params(**keep)
+    st.session_state["obs_filters"] = result.url_params()
     if dict(st.query_params) != wanted:
         st.query_params.from_dict(wanted)
     sidebar.caption(f"Store: `{db.display_url(current_store().engine.url)}`")

@@ -203,7 +203,7 @@ def trace_steps(trace: Trace) -> pd.DataFrame:
     if not order:
         return pd.DataFrame()
     origin = min(nodes[i]["start"] for i, _ in order)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for node_id, depth in order:
         node = nodes[node_id]
         start_ms = (node["start"] - origin).total_seconds() * 1000

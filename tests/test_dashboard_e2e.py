@@ -1,0 +1,104 @@
+"""End to end in Debian's Chromium: `obs dashboard` on a demo store, from a chart's filters to a call to its trace.
+
+Screenshots land in test-artifacts/ (look at them: they are what a reviewer sees).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import obs
+from obs.demo.run import run_demo
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("OBS_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it: apt-get install -y chromium)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{folder / 'obs.db'}"
+    run_demo(database_url=url, calls=300, live=0, seed=3)
+    obs.configure(None)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "OBS_DASHBOARD_PASSWORD"}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "obs"), "dashboard", "--port", str(port), "--database-url", url],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"dashboard did not start: {proc.stdout.read() if proc.stdout else b''!r}")
+    yield base
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_from_overview_through_a_filter_to_a_call_and_its_trace(dashboard: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{dashboard}/?window=30d")
+        expect(page.get_by_text("Thumbs-down rate")).to_be_visible(timeout=30_000)
+        expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=ARTIFACTS / "1-overview.png", full_page=True)
+
+        # Change a filter: it narrows the page and lands in the URL (a shareable link).
+        sidebar = page.locator("[data-testid='stSidebar']")
+        sidebar.get_by_role("combobox", name="Feature").click()
+        page.get_by_role("option", name="help_answer").click()
+        page.wait_for_url(re.compile(r"feature=help_answer"), timeout=30_000)
+        page.screenshot(path=ARTIFACTS / "2-filtered.png", full_page=True)
+
+        # The calls of that filter, one page at a time; open the first.
+        sidebar.get_by_role("link", name="Calls").click()
+        page.wait_for_url(re.compile(r"/Calls\?.*feature=help_answer"), timeout=30_000)
+        grid = page.locator("[data-testid='stDataFrame']").first
+        expect(grid).to_be_visible(timeout=30_000)
+        page.screenshot(path=ARTIFACTS / "3-calls.png", full_page=True)
+        box = grid.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the first row's selection marker
+        expect(page.get_by_text("What the model saw")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("You are a").first).to_be_visible()
+        page.screenshot(path=ARTIFACTS / "4-call.png", full_page=True)
+
+        # Follow the call to its trace.
+        page.get_by_role("link", name="Open its trace").click()
+        expect(page.get_by_text("ms since the trace started")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Retrieved").first).to_be_visible()
+        page.screenshot(path=ARTIFACTS / "5-trace.png", full_page=True)
+        browser.close()
