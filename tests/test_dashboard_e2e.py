@@ -25,6 +25,8 @@ ARTIFACTS = Path(os.environ.get("OBS_TEST_ARTIFACTS", Path(__file__).resolve().p
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 
+if not CHROMIUM.exists() and os.environ.get("OBS_REQUIRE_BROWSER"):
+    raise RuntimeError("OBS_REQUIRE_BROWSER is set but /usr/bin/chromium is missing: apt-get install -y chromium")
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it: apt-get install -y chromium)"
 )
