@@ -23,15 +23,23 @@ with left:
     drilldown(st.altair_chart(charts.cost_by_feature(cost), on_select="rerun", key="cost"), filters, "cost")
 with right:
     st.markdown("**Latency percentiles**")
-    drilldown(st.altair_chart(charts.latency_percentiles(trends), on_select="rerun", key="lat"), filters, "lat")
+    drilldown(
+        st.altair_chart(charts.latency_percentiles(trends, filters.bucket), on_select="rerun", key="lat"),
+        filters,
+        "lat",
+    )
 left, right = st.columns(2)
 with left:
     st.markdown("**Refusal rate by model and prompt version**")
     refusals = ui.query("refusal_trend", filters, bucket=filters.bucket)
-    event = st.altair_chart(charts.refusal_by_model_and_prompt(refusals), on_select="rerun", key="refusal")
+    event = st.altair_chart(
+        charts.refusal_by_model_and_prompt(refusals, filters.bucket), on_select="rerun", key="refusal"
+    )
     drilldown(event, filters, "refusal")
 with right:
     st.markdown("**Error rate**")
-    event = st.altair_chart(charts.rate_by_bucket(trends, "error_rate", "Error rate"), on_select="rerun", key="err")
+    event = st.altair_chart(
+        charts.rate_by_bucket(trends, "error_rate", "Error rate", filters.bucket), on_select="rerun", key="err"
+    )
     drilldown(event, filters, "err")
 st.caption("Click a point or a bar to open the calls of that day (or hour) with the same filters.")

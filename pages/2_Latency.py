@@ -9,7 +9,7 @@ filters = ui.page("Latency")
 
 trends = ui.query("trends", filters, bucket=filters.bucket)
 st.subheader("Latency over time")
-st.altair_chart(charts.latency_percentiles(trends), width="stretch")
+st.altair_chart(charts.latency_percentiles(trends, filters.bucket), width="stretch")
 
 st.subheader("Percentiles by feature and model")
 percentiles = ui.query("latency_percentiles", filters)

@@ -78,6 +78,21 @@ def test_from_overview_through_a_filter_to_a_call_and_its_trace(dashboard: str) 
         expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible(timeout=30_000)
         page.screenshot(path=ARTIFACTS / "1-overview.png", full_page=True)
 
+        # A bar of the cost chart leads to the calls of that day.
+        chart = page.locator("[data-testid='stVegaLiteChart']").first
+        page.wait_for_timeout(1000)
+        box = chart.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.75)
+        drill = page.get_by_role("link", name="Open the calls of")
+        expect(drill).to_be_visible(timeout=30_000)
+        drill.click()
+        page.wait_for_url(re.compile(r"/Calls\?.*window=custom"), timeout=30_000)
+        expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=ARTIFACTS / "1b-calls-of-a-day.png", full_page=True)
+        page.goto(f"{dashboard}/?window=30d")
+        expect(page.get_by_text("Thumbs-down rate")).to_be_visible(timeout=30_000)
+
         # Change a filter: it narrows the page and lands in the URL (a shareable link).
         sidebar = page.locator("[data-testid='stSidebar']")
         sidebar.get_by_role("combobox", name="Feature").click()

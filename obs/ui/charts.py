@@ -9,12 +9,18 @@ import pandas as pd
 BUCKET_SELECTION = "bucket_pick"
 
 
-def _time_axis(field: str = "bucket") -> alt.X:
-    return alt.X(f"{field}:T", title=None, axis=alt.Axis(format="%b %d", labelAngle=0))
+#: Vega-Lite time units for the buckets the queries make.
+UNITS = {"day": "utcyearmonthdate", "hour": "utcyearmonthdatehours"}
+
+
+def _time_axis(bucket: str = "day") -> alt.X:
+    # The bucket's UTC time unit: bars get the width of their day (or hour), easy to click.
+    fmt = "%b %d %H:00" if bucket == "hour" else "%b %d"
+    return alt.X(f"{UNITS[bucket]}(bucket):T", title=None, axis=alt.Axis(format=fmt, labelAngle=0))
 
 
 def _selectable(chart: alt.Chart) -> alt.Chart:
-    pick = alt.selection_point(name=BUCKET_SELECTION, fields=["bucket"], on="click")
+    pick = alt.selection_point(name=BUCKET_SELECTION, encodings=["x"], on="click", nearest=True)
     return chart.add_params(pick)
 
 
@@ -34,14 +40,14 @@ def cost_by_feature(frame: pd.DataFrame) -> alt.Chart:
     return _selectable(chart).properties(height=260)
 
 
-def latency_percentiles(frame: pd.DataFrame) -> alt.Chart:
+def latency_percentiles(frame: pd.DataFrame, bucket: str = "day") -> alt.Chart:
     """p50 / p95 / p99 latency per bucket."""
     data = frame.melt(id_vars=["bucket"], value_vars=["p50", "p95", "p99"], var_name="percentile", value_name="ms")
     chart = (
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=_time_axis(),
+            x=_time_axis(bucket),
             y=alt.Y("ms:Q", title="Latency (ms)"),
             color=alt.Color("percentile:N", title=None, sort=["p50", "p95", "p99"]),
             tooltip=["bucket:T", "percentile:N", alt.Tooltip("ms:Q", format=",.0f")],
@@ -50,13 +56,13 @@ def latency_percentiles(frame: pd.DataFrame) -> alt.Chart:
     return _selectable(chart).properties(height=260)
 
 
-def rate_by_bucket(frame: pd.DataFrame, column: str, title: str) -> alt.Chart:
+def rate_by_bucket(frame: pd.DataFrame, column: str, title: str, bucket: str = "day") -> alt.Chart:
     """One rate (0..1) per bucket, as a line."""
     chart = (
         alt.Chart(frame)
         .mark_line(point=True)
         .encode(
-            x=_time_axis(),
+            x=_time_axis(bucket),
             y=alt.Y(f"{column}:Q", title=title, axis=alt.Axis(format="%")),
             tooltip=["bucket:T", alt.Tooltip(f"{column}:Q", format=".1%"), "calls:Q"],
         )
@@ -64,14 +70,14 @@ def rate_by_bucket(frame: pd.DataFrame, column: str, title: str) -> alt.Chart:
     return _selectable(chart).properties(height=220)
 
 
-def refusal_by_model_and_prompt(frame: pd.DataFrame) -> alt.Chart:
+def refusal_by_model_and_prompt(frame: pd.DataFrame, bucket: str = "day") -> alt.Chart:
     """Refusal rate per bucket, one line per model and prompt version."""
     data = frame.fillna({"prompt_version": "(none)"}).assign(series=lambda f: f["model"] + " · " + f["prompt_version"])
     chart = (
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=_time_axis(),
+            x=_time_axis(bucket),
             y=alt.Y("refusal_rate:Q", title="Refusal rate", axis=alt.Axis(format="%")),
             color=alt.Color("series:N", title="Model · prompt version"),
             tooltip=["bucket:T", "model:N", "prompt_version:N", alt.Tooltip("refusal_rate:Q", format=".1%"), "calls:Q"],

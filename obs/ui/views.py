@@ -15,6 +15,8 @@ from obs.ui import charts
 from obs.ui.state import Filters, query
 
 CALLS_PAGE = "pages/3_Calls.py"
+#: Tiles show a change only when the previous window had at least this many calls.
+MIN_CALLS_FOR_CHANGE = 20
 TRACE_PAGE = "pages/4_Trace.py"
 
 
@@ -25,6 +27,8 @@ def kpi_tiles(filters: Filters) -> dict[str, Any]:
     """Tiles for the window, each with its change against the previous window of the same length."""
     now: dict[str, Any] = {str(k): v for k, v in query("overview_kpis", filters).iloc[0].items()}
     before: dict[str, Any] = {str(k): v for k, v in query("overview_kpis", filters.previous()).iloc[0].items()}
+    if (before["calls"] or 0) < MIN_CALLS_FOR_CHANGE:  # a near-empty previous window makes silly percentages
+        before = dict.fromkeys(before)
     tiles: list[tuple[str, str, Callable[[Any], str], Literal["normal", "inverse"]]] = [
         ("Calls", "calls", lambda v: f"{int(v or 0):,}", "normal"),
         ("Spend", "spend", lambda v: "—" if pd.isna(v) else f"${v:,.2f}", "inverse"),
@@ -60,12 +64,17 @@ def drilldown(event: Any, filters: Filters, key: str) -> None:
     points = (selection or {}).get(charts.BUCKET_SELECTION) or []
     if not points:
         return
-    picked = pd.Timestamp(points[0]["bucket"], unit="ms", tz="UTC") if isinstance(points[0]["bucket"], int | float) \
-        else pd.Timestamp(points[0]["bucket"]).tz_convert("UTC")  # fmt: skip
-    span = pd.Timedelta(hours=1) if filters.bucket == "hour" else pd.Timedelta(days=1)
+    value = next(iter(points[0].values()), None)  # the clicked bucket, keyed by its time-unit field
+    if value is None:
+        return
+    picked = pd.Timestamp(value, unit="ms", tz="UTC") if isinstance(value, int | float) else pd.Timestamp(value)
+    picked = picked.tz_localize("UTC") if picked.tzinfo is None else picked.tz_convert("UTC")
+    span = pd.Timedelta(hours=1) if key != "cost" and filters.bucket == "hour" else pd.Timedelta(days=1)
     start, end = picked.to_pydatetime(), (picked + span).to_pydatetime()
     params = filters.url_params() | {"window": "custom", "start": start.isoformat(), "end": end.isoformat()}
-    st.page_link(CALLS_PAGE, label=f"Open the calls of {start:%b %d %H:%M} – {end:%H:%M} UTC →", query_params=params)
+    st.page_link(
+        CALLS_PAGE, label=f"Open the calls of {start:%b %d %H:%M} – {end:%b %d %H:%M} UTC →", query_params=params
+    )
 
 
 # --- one call ----------------------------------------------------------------------------------------
