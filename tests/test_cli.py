@@ -121,3 +121,10 @@ def test_bad_price_file_is_one_clear_line(sqlite_url: str, tmp_path: Path) -> No
     prices.write_text('[models."m"]\ninput = 1\n')
     code, out = obs("recost", env={"OBS_DATABASE_URL": sqlite_url, "OBS_PRICES_FILE": str(prices)})
     assert code == 1 and out.strip() == f"Error: {prices}: model 'm' is missing 'output' ($ per million tokens)"
+
+
+def test_dashboard_refuses_a_public_address_without_a_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OBS_DASHBOARD_PASSWORD", raising=False)
+    code, out = obs("dashboard", "--host", "0.0.0.0")
+    assert code == 1 and "refusing to serve full prompts on 0.0.0.0 without a login" in out
+    assert "OBS_DASHBOARD_PASSWORD" in out

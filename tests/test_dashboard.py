@@ -41,10 +41,10 @@ def run(page: str | None = None, **params: str) -> AppTest:
     return at
 
 
-def test_every_page_renders_without_exception(seeded: str) -> None:
-    for page in [None, *PAGES]:
-        at = run(page)
-        assert at.title[0].value
+@pytest.mark.parametrize("page", [None, *PAGES], ids=["app.py", *PAGES])
+def test_every_page_renders_without_exception(seeded: str, page: str | None) -> None:
+    at = run(page, window="30d")
+    assert at.title[0].value and at.sidebar.selectbox  # the page and its shared filters
 
 
 def test_overview_tiles_count_the_window_and_charts_render(seeded: str) -> None:
