@@ -166,6 +166,9 @@ class Recorder:
             self.spool.seal()
             if self._thread is not None:
                 self._thread.join(max(0.0, budget - (time.monotonic() - started)))
+            if self._thread is not None and not self._thread.is_alive():
+                # The DB thread ends after the jobs queued before this one (no idle thread per old recorder).
+                threading.Thread(target=self._jobs.put, args=(_STOP_DB,), daemon=True).start()
         except Exception:  # pragma: no cover
             log.exception("obs: shutdown failed")
 
@@ -215,6 +218,8 @@ class Recorder:
     def _run_db(self) -> None:
         while True:
             job = self._jobs.get()
+            if job is _STOP_DB:
+                return
             try:
                 job()
             except Exception:  # pragma: no cover - never let the writer die
@@ -434,6 +439,10 @@ def _strip_content(record: Record, exc: Exception) -> Record:
 def _one_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _STOP_DB() -> None:
+    """Sentinel job: the DB thread stops when it reaches it."""
 
 
 _start_lock = threading.Lock()
