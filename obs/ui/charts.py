@@ -92,11 +92,11 @@ def bars(frame: pd.DataFrame, category: str, value: str, title: str, fmt: str = 
         alt.Chart(frame.fillna({category: "(none)"}))
         .mark_bar()
         .encode(
-            y=alt.Y(f"{category}:N", sort="-x", title=None),
+            y=alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False)),
             x=alt.X(f"{value}:Q", title=title),
             tooltip=[f"{category}:N", alt.Tooltip(f"{value}:Q", format=fmt)],
         )
-        .properties(height=max(120, 24 * len(frame)))
+        .properties(height=max(120, 32 * len(frame)))
     )
     return chart
 
