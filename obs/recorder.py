@@ -85,6 +85,7 @@ class Recorder:
         self._pid = os.getpid()
         self._store: Store | None = None
         self._inflight: dict[int, list[Event]] = {}
+        self._db_busy = False
         self._codecs_cache: rows.Codecs | None = None
         self._jobs: queue.Queue[Callable[[], None]] = queue.Queue(maxsize=1)
         self._retry_at = 0.0
@@ -240,9 +241,11 @@ class Recorder:
 
     def _write_batch_job(self, key: int, records: list[Record], encoded: rows.EncodedBatch | None) -> None:
         batch = self._inflight.get(key, ())
+        self._db_busy = True
         try:
             self._write(records, encoded)
         finally:
+            self._db_busy = False
             self._inflight.pop(key, None)
             self._add("done", len(batch))
 
@@ -267,10 +270,11 @@ class Recorder:
                     encoded.add(record, codecs)
                 except Exception:  # the write path finds and sets aside the record that cannot be stored
                     encoded = None
-            # While the app is making calls, give the GIL back often: an app thread waiting for it then waits
-            # ~YIELD_EVERY_S, not a whole switch interval (5 ms). When the app is quiet, run at full speed.
+            # While the app is making calls, or the DB thread is writing (its driver needs the GIL between
+            # rows), give the GIL back often: the other thread then waits ~YIELD_EVERY_S, not a whole switch
+            # interval (5 ms). Otherwise run at full speed.
             now = time.perf_counter()
-            if now - yielded > YIELD_EVERY_S and now - self._last_enqueue < APP_BUSY_S:
+            if now - yielded > YIELD_EVERY_S and (self._db_busy or now - self._last_enqueue < APP_BUSY_S):
                 time.sleep(0)
                 yielded = time.perf_counter()
         return records, encoded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +49,7 @@ class Store:
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
         self.engine: Engine = db.create_engine(url)
+        self._max_variables: int | None = None
         if migrate:
             db.ensure_schema(self.engine)
 
@@ -106,14 +108,24 @@ class Store:
             return 0
         if self.dialect == "postgresql":
             return _pg_copy(connection, codec, values)
-        columns = ", ".join(codec.columns)
-        marks = ", ".join("?" * len(codec.columns))
-        sql = f"INSERT INTO {codec.table.name} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+        # Many rows per INSERT: SQLite then runs each statement in one step with the GIL released, instead of
+        # taking the GIL back between rows (which makes the writer threads wait for each other).
+        per_statement = max(1, min(config.WRITE_CHUNK_ROWS, self._sqlite_variables(connection) // len(codec.columns)))
         inserted = 0
-        for start in range(0, len(values), config.WRITE_CHUNK_ROWS):
-            result = connection.exec_driver_sql(sql, values[start : start + config.WRITE_CHUNK_ROWS])
-            inserted += max(result.rowcount, 0)
+        for start in range(0, len(values), per_statement):
+            chunk = values[start : start + per_statement]
+            sql = _sqlite_insert_sql(codec.table.name, codec.columns, len(chunk))
+            flat = tuple(value for row in chunk for value in row)
+            inserted += max(connection.exec_driver_sql(sql, flat).rowcount, 0)
         return inserted
+
+    def _sqlite_variables(self, connection: sa.Connection) -> int:
+        """How many bound parameters one statement may take on this SQLite (999 before 3.32)."""
+        if self._max_variables is None:
+            raw: Any = connection.connection.driver_connection
+            limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if hasattr(raw, "getlimit") else 999
+            self._max_variables = min(int(limit), SQLITE_MAX_VARIABLES)
+        return self._max_variables
 
     def _apply_feedback(self, connection: sa.Connection, fresh: Sequence[Feedback], call_ids: list[str]) -> None:
         """Keep llm_calls.user_feedback (the seed's column) equal to the latest feedback on each call."""
@@ -199,6 +211,17 @@ class Store:
 def default_store() -> Store:
     """The store at OBS_DATABASE_URL (one per process)."""
     return Store()
+
+
+#: At most this many bound parameters in one SQLite statement (SQLite allows 32,766 since 3.32, 999 before).
+SQLITE_MAX_VARIABLES = 32_000
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
+    marks = "(" + ", ".join("?" * len(columns)) + ")"
+    values = ", ".join([marks] * rows)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} ON CONFLICT DO NOTHING"
 
 
 def _pg_copy(connection: sa.Connection, codec: rows.TableCodec, values: list[tuple[Any, ...]]) -> int:
