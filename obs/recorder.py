@@ -20,6 +20,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -70,7 +71,7 @@ class Recorder:
         refusal_patterns: Iterable[str] | None = None,
     ) -> None:
         self.database_url = database_url or config.database_url()
-        self.spool = Spool(spool_dir or config.spool_dir())
+        self.spool = Spool(Path(spool_dir) if spool_dir else config.spool_dir())
         self._pricer = pricer
         self.refusal_patterns = tuple(refusal_patterns or config.REFUSAL_PATTERNS)
         self._setup_process_state()

@@ -103,7 +103,7 @@ class Spool:
         for path in self.directory.glob("*.replaying-*"):
             if not _pid_alive(path.name.rsplit("-", 1)[1]):
                 _rename(path, path.with_name(path.name.split(".replaying-")[0]))
-        return sorted(self.directory.glob("*.jsonl"), key=lambda p: (p.stat().st_mtime, p.name))
+        return sorted(self.directory.glob("*.jsonl"), key=_age)
 
     def replay(self, write: Callable[[list[Record]], Any], batch: int = config.BATCH_MAX) -> Iterator[int]:
         """Write every sealed file through ``write`` (one batch at a time); yields records replayed per file.
@@ -138,6 +138,13 @@ class Spool:
         if self._part is not None and self._part.exists():
             _rename(self._part, self._part.with_suffix(""))
         self._part = None
+
+
+def _age(path: Path) -> tuple[float, str]:
+    try:
+        return path.stat().st_mtime, path.name
+    except FileNotFoundError:  # another process claimed it meanwhile
+        return 0.0, path.name
 
 
 def _rename(source: Path, target: Path) -> bool:
