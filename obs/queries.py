@@ -7,6 +7,7 @@ the dialects really differ. Parameters are named (``:start``); datetimes are bou
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,9 +29,11 @@ class UnknownQueryError(LookupError):
     """No file in sql/ answers this question."""
 
 
-#: ``{{filters}}`` in a query stands for sql/_filters.sql: the time window and the dashboard's filters.
-FILTERS_TOKEN = "{{filters}}"
-#: The optional filters of that fragment; a query run without them gets NULL (= all).
+#: ``{{name}}`` in a query stands for the fragment ``sql/_name.sql`` (or its ``_name.<dialect>.sql`` variant):
+#: ``{{filters}}`` is the time window and the dashboard's filters, ``{{day}}`` / ``{{bucket}}`` the UTC day or
+#: the chosen time bucket of ``ts``.
+FRAGMENT = re.compile(r"\{\{(\w+)\}\}")
+#: The optional filters of the ``{{filters}}`` fragment; a query run without them gets NULL (= all).
 FILTER_PARAMS = ("feature", "model", "tenant_id", "user_id")
 
 
@@ -41,17 +44,27 @@ def names() -> list[str]:
 
 @functools.cache
 def load(name: str, dialect: str) -> str:
-    """The SQL text of ``name`` for ``dialect``: its variant if one exists, else the shared file."""
+    """The SQL text of ``name`` for ``dialect`` (its variant if one exists, else the shared file), fragments in."""
+    text = _read(name, dialect)
+    if text is None:
+        known = ", ".join(names())
+        raise UnknownQueryError(f"no query {name!r} for {dialect} in {config.SQL_DIR} (known: {known})")
+    return FRAGMENT.sub(lambda m: _fragment(m.group(1), dialect), text)
+
+
+def _read(name: str, dialect: str) -> str | None:
     for candidate in (config.SQL_DIR / f"{name}.{dialect}.sql", config.SQL_DIR / f"{name}.sql"):
         if candidate.is_file():
-            return candidate.read_text(encoding="utf-8").replace(FILTERS_TOKEN, _filters_fragment())
-    raise UnknownQueryError(f"no query {name!r} for {dialect} in {config.SQL_DIR} (known: {', '.join(names())})")
+            return candidate.read_text(encoding="utf-8")
+    return None
 
 
 @functools.cache
-def _filters_fragment() -> str:
-    text = (config.SQL_DIR / "_filters.sql").read_text(encoding="utf-8")
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+def _fragment(name: str, dialect: str) -> str:
+    text = _read(f"_{name}", dialect)
+    if text is None:
+        raise UnknownQueryError(f"no fragment sql/_{name}.sql for {{{{{name}}}}}")
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip()
 
 
 def uses_filters(name: str, dialect: str) -> bool:

@@ -1,5 +1,5 @@
 -- Per time bucket ('day' or 'hour'): volume, spend, error and refusal rates, latency percentiles.
-SELECT date_trunc(CAST(:bucket AS TEXT), ts, 'UTC') AS bucket,
+SELECT {{bucket}} AS bucket,
        COUNT(*) AS calls,
        SUM(cost_usd) AS cost,
        AVG(CASE WHEN status = 'error' THEN 1.0 ELSE 0.0 END) AS error_rate,

@@ -1,7 +1,7 @@
 -- Per time bucket ('day' or 'hour'): volume, spend, error and refusal rates, latency percentiles.
 -- Percentiles interpolate between the two neighbours of position p * (n - 1), as PERCENTILE_CONT does.
 WITH bucketed AS (
-    SELECT CASE :bucket WHEN 'hour' THEN strftime('%Y-%m-%d %H:00:00', ts) ELSE date(ts) END AS bucket,
+    SELECT {{bucket}} AS bucket,
            latency_ms, cost_usd, status, is_refusal
     FROM llm_calls
     WHERE {{filters}}

@@ -1,5 +1,5 @@
 -- Refusal rate per time bucket, model and prompt version (a prompt change that makes one model refuse shows).
-SELECT CASE :bucket WHEN 'hour' THEN strftime('%Y-%m-%d %H:00:00', ts) ELSE date(ts) END AS bucket,
+SELECT {{bucket}} AS bucket,
        model,
        prompt_version,
        COUNT(*) AS calls,

@@ -1,5 +1,5 @@
 -- Daily cost by feature (seed guide, 4A). Unpriced calls are counted apart, never priced at $0.
-SELECT date_trunc('day', ts, 'UTC') AS day,
+SELECT {{day}} AS day,
        feature,
        SUM(cost_usd) AS cost,
        COUNT(*) AS calls,

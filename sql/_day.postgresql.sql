@@ -1,0 +1,2 @@
+-- The UTC day of ts ({{day}}).
+date_trunc('day', ts, 'UTC')
