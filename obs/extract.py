@@ -124,13 +124,19 @@ def _output(event: CallEvent) -> _Output:
             return chat_stream_output(event.chunks)
         if event.kind == "responses":
             return responses_stream_output(event.chunks)
-    if event.response is None:
+    response = event.response
+    if response is None:
         return _Output()
+    if hasattr(response, "http_response") and callable(getattr(response, "parse", None)):
+        # client.with_raw_response...: the parsed object is one call away (cached by the SDK, no new request).
+        response = response.parse()
+        if hasattr(response, "__next__") or hasattr(response, "__anext__"):
+            return _Output()  # a raw streamed response: the app reads the stream itself; obs sees no chunks
     if event.kind == "chat":
-        return chat_output(event.response)
+        return chat_output(response)
     if event.kind == "responses":
-        return responses_output(event.response)
-    return embeddings_output(event.response)
+        return responses_output(response)
+    return embeddings_output(response)
 
 
 def chat_output(completion: Any) -> _Output:

@@ -461,3 +461,13 @@ def test_refusal_phrases_can_be_configured(rig: Rig, db_url: str, tmp_path: Path
     with obs.trace("custom") as t:
         rig.client.chat.completions.create(model="gpt-5-mini", messages=USER)
     assert rig.only_call(t.trace_id).is_refusal
+
+
+def test_with_raw_response_calls_are_recorded_with_usage_and_content(rig: Rig) -> None:
+    with obs.trace("raw") as t:
+        raw = rig.client.chat.completions.with_raw_response.create(model="gpt-5-mini", messages=USER)
+        parsed = raw.parse()
+    call = rig.only_call(t.trace_id)
+    assert parsed.usage is not None and call.prompt_tokens == parsed.usage.prompt_tokens
+    assert call.cost_usd is not None and call.content is not None
+    assert call.content.output_text == parsed.choices[0].message.content
