@@ -129,6 +129,9 @@ def _output(event: CallEvent) -> _Output:
         return _Output()
     if hasattr(response, "http_response") and callable(getattr(response, "parse", None)):
         # client.with_raw_response...: the parsed object is one call away (cached by the SDK, no new request).
+        # A with_streaming_response body the app has not finished reading must not be read from here.
+        if not getattr(response.http_response, "is_closed", False):
+            return _Output()
         response = response.parse()
         if hasattr(response, "__next__") or hasattr(response, "__anext__"):
             return _Output()  # a raw streamed response: the app reads the stream itself; obs sees no chunks
