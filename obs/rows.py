@@ -31,6 +31,10 @@ _JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 
 Encoder = Callable[[Any], Any]
 
+#: One encoder, made once (json.dumps builds a new one per call when given options): NaN is refused so that
+#: ``to_jsonable`` can mark it; cycles end in RecursionError, which falls back the same way.
+_STRICT_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False).encode
+
 
 def encode_json(value: Any, dialect: str, *, provider_output: bool = False) -> str | None:
     """JSON text for a JSON column: a fast encoder first, the tolerant converter when it fails.
@@ -47,7 +51,7 @@ def encode_json(value: Any, dialect: str, *, provider_output: bool = False) -> s
         elif provider_output:
             text = orjson.dumps(value).decode()
         else:
-            text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+            text = _STRICT_JSON(value)
     except (TypeError, ValueError, RecursionError, orjson.JSONEncodeError):
         text = json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False)
     text = clean_text(text)
