@@ -139,7 +139,8 @@ class Recorder:
 
     def stats(self) -> RecorderStats:
         """Counters: enqueued, written, spooled, replayed, dropped, rejected, queue depth, spool files."""
-        c = self._counts.copy()
+        with self._count_lock:  # the writer threads update them
+            c = self._counts.copy()
         try:
             files = len(list(self.spool.directory.glob("*.jsonl*")))
         except OSError:
