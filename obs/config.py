@@ -6,6 +6,7 @@ all see the same value, and tests can set them per test. Everything else is a na
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -65,7 +66,8 @@ def normalize_database_url(url: str) -> str:
 
 # --- the recorder (SDK) ----------------------------------------------------------------------------
 
-#: Directory for the on-disk spool (records the database could not take yet). Default: SPOOL_DIR_DEFAULT.
+#: Directory for the on-disk spool (records the database could not take yet). Default: a folder per store URL
+#: under SPOOL_DIR_DEFAULT.
 ENV_SPOOL_DIR = "OBS_SPOOL_DIR"
 
 #: Seconds `flush()` at interpreter exit may take before the rest goes to the spool.
@@ -117,6 +119,15 @@ def spool_dir() -> Path:
     """Where the recorder keeps records it could not write yet (OBS_SPOOL_DIR)."""
     value = os.environ.get(ENV_SPOOL_DIR)
     return Path(value).expanduser() if value else SPOOL_DIR_DEFAULT
+
+
+def spool_dir_for(database_url: str) -> Path:
+    """The spool of one store: OBS_SPOOL_DIR as given, else a folder of the default spool per database URL
+    (two apps writing to two stores must never replay each other's records)."""
+    if os.environ.get(ENV_SPOOL_DIR):
+        return spool_dir()
+    digest = hashlib.sha256(normalize_database_url(database_url).encode()).hexdigest()[:16]
+    return SPOOL_DIR_DEFAULT / digest
 
 
 def exit_timeout() -> float:

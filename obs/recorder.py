@@ -71,7 +71,7 @@ class Recorder:
         refusal_patterns: Iterable[str] | None = None,
     ) -> None:
         self.database_url = database_url or config.database_url()
-        self.spool = Spool(Path(spool_dir) if spool_dir else config.spool_dir())
+        self.spool = Spool(Path(spool_dir) if spool_dir else config.spool_dir_for(self.database_url))
         self._pricer = pricer
         self.refusal_patterns = tuple(refusal_patterns or config.REFUSAL_PATTERNS)
         self._setup_process_state()

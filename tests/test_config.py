@@ -41,3 +41,12 @@ def test_every_environment_variable_is_documented_in_the_readme() -> None:
     assert names
     for name in names:
         assert f"`{name}`" in readme, name
+
+
+def test_default_spool_is_one_folder_per_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OBS_SPOOL_DIR", raising=False)
+    a = config.spool_dir_for("sqlite:///a.db")
+    assert a == config.spool_dir_for("sqlite:///a.db") and a != config.spool_dir_for("postgres://h/db")
+    assert a.parent == config.SPOOL_DIR_DEFAULT
+    monkeypatch.setenv("OBS_SPOOL_DIR", "/tmp/my-spool")
+    assert config.spool_dir_for("sqlite:///a.db") == Path("/tmp/my-spool")
