@@ -6,7 +6,6 @@ streamed chunks, the exception, timings and context). The writer thread turns it
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -374,7 +373,3 @@ def _float_or_none(value: Any) -> float | None:
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
-
-def replace(event: CallEvent, **changes: Any) -> CallEvent:
-    """A copy of the event with some fields changed."""
-    return dataclasses.replace(event, **changes)
