@@ -110,6 +110,10 @@ def main() -> None:
                 baseline = f"{seed_ms:14.0f}"
             print(f"  {label:<40}{ms:10.0f}{len(frame):8,}{baseline}")
         print(f"{page + ' total':<42}{total:10.0f}")
+    storage = queries.run("storage_by_table", db=store)
+    print("storage per call:")
+    for row in storage.head(8).itertuples():
+        print(f"  {row.name:<40}{row.kind:>10}{row.bytes / max(stats.calls, 1):10,.0f} bytes a call")
     os.environ["OBS_DATABASE_URL"] = args.database_url
     print("page render (AppTest, cold cache):")
     for page in [None, *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))]:

@@ -42,6 +42,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "calls_count": {"start": NOW - timedelta(days=7), "end": NOW, "status": None, "refusals_only": 0,
                     "feedback": None, "search": "%answer%"},
     "filter_values": {"start": NOW - timedelta(days=7), "end": NOW},
+    "storage_by_table": {},
     "store_size": {},
     "recost_calls": {"since": NOW - timedelta(days=2), "after_ts": NOW - timedelta(days=2), "after_id": "",
                      "limit": 10_000},
@@ -49,7 +50,7 @@ PARAMS: dict[str, dict[str, Any]] = {
 
 #: Columns that differ by nature between runs or engines (random order, physical size).
 UNORDERED = {"eval_candidates"}
-ENGINE_SPECIFIC = {"store_size"}
+ENGINE_SPECIFIC = {"store_size", "storage_by_table"}
 
 
 def _seed(url: str) -> Store:
