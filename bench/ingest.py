@@ -32,6 +32,7 @@ from obs import config
 from obs.extract import CallEvent, build_call
 from obs.pricing import Pricer
 from obs.recorder import Recorder
+from obs.records import LLMCall
 from obs.rows import Codecs
 from obs.serialize import snapshot
 from obs.store import Store
@@ -48,10 +49,17 @@ def events(n: int, prefix: str) -> list[CallEvent]:
     ]  # fmt: skip
 
 
-def final_rows(evs: list[CallEvent], dialect: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The rows obs would store, already encoded for the driver (the raw baseline does none of this work)."""
+Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def final_records(n: int, prefix: str) -> list[LLMCall]:
+    """The records obs would store for ``n`` calls (extraction and pricing done, before any timing)."""
+    return [build_call(e, Pricer(), config.REFUSAL_PATTERNS) for e in events(n, prefix)]
+
+
+def encode_rows(records: list[LLMCall], dialect: str) -> Rows:
+    """The call and content rows of the records, encoded for the driver."""
     codecs = Codecs(dialect)
-    records = [build_call(e, Pricer(), config.REFUSAL_PATTERNS) for e in evs]
     return [codecs.call_row(r) for r in records], [codecs.content_row(r) for r in records]
 
 
@@ -77,11 +85,8 @@ def obs_rate(url: str, n: int, spool: Path) -> float:
 
 def sqlite_raw(path: str, n: int, *, encode: bool = False) -> float:
     """Rows already encoded; with ``encode``, the JSON/time encoding of the final records is timed too."""
-    records = [build_call(e, Pricer(), config.REFUSAL_PATTERNS) for e in events(n, "e" if encode else "r")]
-    codecs = Codecs("sqlite")
-    calls, contents = [], []
-    if not encode:
-        calls, contents = [codecs.call_row(r) for r in records], [codecs.content_row(r) for r in records]
+    records = final_records(n, "e" if encode else "r")
+    calls, contents = ([], []) if encode else encode_rows(records, "sqlite")
     call_cols, content_cols = columns("sqlite")
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")
@@ -90,7 +95,7 @@ def sqlite_raw(path: str, n: int, *, encode: bool = False) -> float:
     content_sql = f"INSERT INTO llm_call_content ({', '.join(content_cols)}) VALUES ({', '.join('?' * 7)})"
     start = time.perf_counter()
     if encode:
-        calls, contents = [codecs.call_row(r) for r in records], [codecs.content_row(r) for r in records]
+        calls, contents = encode_rows(records, "sqlite")
     for i in range(0, n, 1000):
         with con:
             con.executemany(call_sql, calls[i : i + 1000])
@@ -102,16 +107,13 @@ def sqlite_raw(path: str, n: int, *, encode: bool = False) -> float:
 
 def postgres_raw(url: str, n: int, *, encode: bool = False) -> float:
     """COPY of rows already encoded; with ``encode``, the encoding of the final records is timed too."""
-    records = [build_call(e, Pricer(), config.REFUSAL_PATTERNS) for e in events(n, "e" if encode else "r")]
-    codecs = Codecs("postgresql")
-    calls, contents = [], []
-    if not encode:
-        calls, contents = [codecs.call_row(r) for r in records], [codecs.content_row(r) for r in records]
+    records = final_records(n, "e" if encode else "r")
+    calls, contents = ([], []) if encode else encode_rows(records, "postgresql")
     call_cols, content_cols = columns("postgresql")
     with psycopg.connect(url) as con:
         start = time.perf_counter()
         if encode:
-            calls, contents = [codecs.call_row(r) for r in records], [codecs.content_row(r) for r in records]
+            calls, contents = encode_rows(records, "postgresql")
         with con.cursor() as cur:
             with cur.copy(f"COPY llm_calls ({', '.join(call_cols)}) FROM STDIN") as copy:
                 for row in calls:
@@ -125,7 +127,7 @@ def postgres_raw(url: str, n: int, *, encode: bool = False) -> float:
 
 def seed_rate(connect: Callable[[], Any], placeholder: str, n: int) -> float:
     dialect = "sqlite" if placeholder == "?" else "postgresql"
-    calls, _ = final_rows(events(n, "s"), dialect)
+    calls, _ = encode_rows(final_records(n, "s"), dialect)
     call_cols, _ = columns(dialect)
     sql = f"INSERT INTO llm_calls ({', '.join(call_cols)}) VALUES ({', '.join([placeholder] * len(call_cols))})"
     con = connect()

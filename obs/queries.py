@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from obs import config
+from obs.schema import sqlite_text, to_utc
 
 if TYPE_CHECKING:
     from obs.store import Store
@@ -75,12 +76,7 @@ def uses_filters(name: str, dialect: str) -> bool:
 def bind_value(value: Any, dialect: str) -> Any:
     """A parameter as the dialect stores it: datetimes in UTC, naive fixed-width text on SQLite."""
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware datetime")
-        value = value.astimezone(UTC)
-        if dialect == "sqlite":
-            # The same text format SQLAlchemy writes, so string comparison orders as time does.
-            return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return sqlite_text(value) if dialect == "sqlite" else to_utc(value)
     if isinstance(value, Decimal) and dialect == "sqlite":
         return float(value)
     return value

@@ -12,7 +12,7 @@ import json
 import operator
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ import orjson
 import sqlalchemy as sa
 
 from obs.records import CallContent, Feedback, LLMCall, Span
-from obs.schema import Json, Money, UtcTimestamp, feedback, llm_call_content, llm_calls, spans
+from obs.schema import Json, Money, UtcTimestamp, feedback, llm_call_content, llm_calls, spans, sqlite_text, to_utc
 from obs.serialize import RawJson, clean_text, to_jsonable
 
 CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(CallContent))
@@ -85,17 +85,11 @@ def _same(value: Any) -> Any:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: obs stores UTC, pass a timezone-aware datetime")
-    return value.astimezone(UTC)
+    return None if value is None else to_utc(value)
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
-    aware = _aware(value)
-    # The text format SQLAlchemy uses for SQLite, so string order is time order and reads parse it back.
-    return None if aware is None else aware.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return None if value is None else sqlite_text(value)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -50,14 +50,24 @@ class UtcTimestamp(TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: obs stores UTC, pass a timezone-aware datetime")
-        value = value.astimezone(UTC)
+        value = to_utc(value)
         # SQLite has no time zones: store naive UTC so text comparison orders correctly.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
+
+
+def to_utc(value: datetime) -> datetime:
+    """A datetime to store: timezone-aware (a naive one is refused, never guessed), in UTC."""
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: obs stores UTC, pass a timezone-aware datetime")
+    return value.astimezone(UTC)
+
+
+def sqlite_text(value: datetime) -> str:
+    """The fixed-width naive UTC text SQLAlchemy writes for SQLite, so string order is time order."""
+    return to_utc(value).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def as_utc(value: datetime | str) -> datetime:
