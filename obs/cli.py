@@ -218,3 +218,12 @@ def _bytes(size: int) -> str:
             return f"{amount:,.0f} {unit}" if unit == "B" else f"{amount:,.1f} {unit}"
         amount /= 1024
     return f"{amount:,.1f} TB"
+
+
+def _register() -> None:
+    from obs.cli_alerts import alerts
+
+    main.add_command(alerts)
+
+
+_register()

@@ -23,6 +23,13 @@ ENV_PRICES_FILE = "OBS_PRICES_FILE"
 #: dashboard on anything but a loopback address, because it shows full prompts and answers.
 ENV_DASHBOARD_PASSWORD = "OBS_DASHBOARD_PASSWORD"
 
+#: Where `obs alerts check` sends new and resolved alerts: URLs separated by commas or spaces. A URL on
+#: hooks.slack.com (or prefixed ``slack:``) gets a Slack-compatible body, any other (or ``json:``) a generic JSON body.
+ENV_ALERT_WEBHOOKS = "OBS_ALERT_WEBHOOKS"
+
+#: The dashboard's public address, for links in alert notifications.
+ENV_DASHBOARD_URL = "OBS_DASHBOARD_URL"
+
 #: Default store: a SQLite file ``obs.db`` in the working directory, zero set-up.
 DEFAULT_DATABASE_URL = "sqlite:///obs.db"
 
@@ -39,6 +46,12 @@ APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 #: Where `obs dashboard` listens by default: loopback only, because the dashboard shows full prompts.
 DASHBOARD_HOST = "127.0.0.1"
 DASHBOARD_PORT = 8501
+
+#: Webhook delivery: attempts within one `obs alerts check` and the wait before each retry (seconds);
+#: an event still undelivered stays in the outbox and the next check tries again.
+ALERT_DELIVERY_ATTEMPTS = 3
+ALERT_DELIVERY_BACKOFF_S = 0.5
+ALERT_DELIVERY_TIMEOUT_S = 5.0
 
 #: Rows per statement when the store writes a batch (bounded memory, few round trips).
 WRITE_CHUNK_ROWS = 1_000
@@ -142,3 +155,13 @@ def exit_timeout() -> float:
 def enabled() -> bool:
     """False when OBS_ENABLED is 0/false/off/no."""
     return os.environ.get(ENV_ENABLED, "1").strip().lower() not in {"0", "false", "off", "no"}
+
+
+def alert_webhooks() -> list[str]:
+    """The webhook URLs named by OBS_ALERT_WEBHOOKS (none by default)."""
+    return [part for part in os.environ.get(ENV_ALERT_WEBHOOKS, "").replace(",", " ").split() if part]
+
+
+def dashboard_url() -> str:
+    """OBS_DASHBOARD_URL, else the address `obs dashboard` serves on."""
+    return (os.environ.get(ENV_DASHBOARD_URL) or f"http://{DASHBOARD_HOST}:{DASHBOARD_PORT}").rstrip("/")

@@ -196,3 +196,65 @@ eval_cases = Table(
     UniqueConstraint("dataset", "call_id"),
     Index(None, "status"),
 )
+
+# --- alerts -------------------------------------------------------------------------------------------
+
+_BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("window_minutes", Integer, nullable=False),
+    Column("threshold", Float),
+    Column("factor", Float),
+    Column("min_volume", Integer, nullable=False),
+    Column("cooldown_minutes", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("updated_at", UtcTimestamp, nullable=False),
+    UniqueConstraint("name"),
+)
+
+#: One row per incident: a rule firing for one subject (a feature, a model + prompt version, a user, ...),
+#: from the check that opened it to the check that saw it resolved.
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("rule_id", _BIG_ID, ForeignKey("alert_rules.id", ondelete="CASCADE"), nullable=False),
+    Column("subject_key", Text, nullable=False),
+    Column("subject", Json, nullable=False),
+    Column("status", Text, nullable=False),  # firing | resolved
+    Column("opened_at", UtcTimestamp, nullable=False),
+    Column("last_seen_at", UtcTimestamp, nullable=False),
+    Column("resolved_at", UtcTimestamp),
+    Column("checks", Integer, nullable=False, default=1),
+    Column("value", Float),
+    Column("baseline", Float),
+    Column("volume", Integer),
+    Column("message", Text, nullable=False),
+    Column("link", Json),
+    Index(None, "rule_id", "subject_key"),
+    Index(None, "status"),
+)
+
+#: The outbox of webhook notifications: written in the same transaction as the event change, delivered after,
+#: retried by later checks until sent, so a failing webhook never loses an event.
+alert_notifications = Table(
+    "alert_notifications",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("event_id", _BIG_ID, ForeignKey("alert_events.id", ondelete="CASCADE"), nullable=False),
+    Column("change", Text, nullable=False),  # opened | resolved
+    Column("target", Text, nullable=False),
+    Column("status", Text, nullable=False, default="pending"),  # pending | sent
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("sent_at", UtcTimestamp),
+    Index(None, "status"),
+)

@@ -147,10 +147,11 @@ class Store:
             connection.execute(stmt, [{"call_id": k, "value": v} for k, v in latest.items()])
 
     def reset(self) -> None:
-        """Delete every record (the schema stays); used by ``obs demo --reset``."""
+        """Delete every record (the schema and the alert rules stay); used by ``obs demo --reset``."""
         with self.engine.begin() as connection:
             for table in reversed(metadata.sorted_tables):
-                connection.execute(table.delete())
+                if table.name != "alert_rules":  # configuration, not records
+                    connection.execute(table.delete())
 
     def set_costs(self, costs: Mapping[str, Decimal | None]) -> None:
         """Overwrite cost_usd of the given calls (used by recost)."""

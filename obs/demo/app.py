@@ -4,10 +4,13 @@ Three features: ``help_answer`` (RAG: query rewrite -> retrieval span -> answer,
 ``ticket_triage`` (tool calls, then the final answer), ``thread_summary`` (streamed). Prompt versions change over
 time; the planted regressions are real effects of those changes, which the dashboard and alerts should find:
 
-* ``help_answer`` prompt v3 (the last 10 days) tells the model to refuse when unsure; claude-haiku-4-5 then
+* ``help_answer`` prompt v3 (the last 5 days) tells the model to refuse when unsure; claude-haiku-4-5 then
   refuses far more often than before (a refusal-rate regression on one model).
 * retrieval's top-k went from 3 to 8 chunks 6 days ago; gpt-4.1's time to first token grows with the prompt, so
   ``help_answer`` on gpt-4.1 gets much slower (a latency regression on one feature and model).
+* one user (``acme-user-03``) pastes whole documents into every question and asks for claude-opus-4-1: a big spender;
+  another (``globex-user-07``) has given every answer of the last three days a thumbs-down.
+* ``flowdesk-tuned-1``, the team's fine-tuned model, has no public price: its calls are unpriced, never $0.
 """
 
 from __future__ import annotations
@@ -147,13 +150,13 @@ class Era:
 
 def era(day: datetime, now: datetime) -> Era:
     age = (now - day) / timedelta(days=1)
-    answer = "v1" if age > 20 else "v2" if age > 10 else "v3"
+    answer = "v1" if age > 20 else "v2" if age > 5 else "v3"
     return Era(answer_prompt=answer, summary_prompt="v1" if age > 15 else "v2", top_k=3 if age > 6 else 8)
 
 
 def pick_model(rng: random.Random, user: str, feature: str) -> str:
     if user == BIG_SPENDER:
-        return "gpt-4.1"
+        return "claude-opus-4-1"
     if feature == "ticket_triage":
         return rng.choices(["claude-haiku-4-5", "gpt-5-mini", "flowdesk-tuned-1"], [5, 3, 1])[0]
     return rng.choices(["gpt-5-mini", "gpt-4.1", "claude-haiku-4-5"], [6, 3, 3])[0]

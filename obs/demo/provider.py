@@ -42,9 +42,9 @@ class ModelProfile:
 MODELS = {
     "gpt-5-mini": ModelProfile(ttft_ms=380, prefill_ms_per_token=0.05, ms_per_token=11, sentences=2, reasons=True),
     # Slow to read long prompts: its time to first token grows fast with the context.
-    "gpt-4.1": ModelProfile(ttft_ms=450, prefill_ms_per_token=5.0, ms_per_token=19, sentences=3),
+    "gpt-4.1": ModelProfile(ttft_ms=300, prefill_ms_per_token=15.0, ms_per_token=8, sentences=3),
     "claude-haiku-4-5": ModelProfile(
-        ttft_ms=300, prefill_ms_per_token=0.08, ms_per_token=8, sentences=2, refuses_when_told=0.3
+        ttft_ms=300, prefill_ms_per_token=0.08, ms_per_token=8, sentences=2, refuses_when_told=0.8
     ),
     "flowdesk-tuned-1": ModelProfile(ttft_ms=200, prefill_ms_per_token=0.03, ms_per_token=6, sentences=1),
 }
