@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from obs import queries
+from obs.alerts import engine, notify
 from obs.store import Store
 from tests.conftest import POSTGRES_URL, SKIP_POSTGRES, reset_postgres
 from tests.factories import seeded_calls, thumbs_down
@@ -46,6 +48,14 @@ PARAMS: dict[str, dict[str, Any]] = {
     "store_size": {},
     "recost_calls": {"since": NOW - timedelta(days=2), "after_ts": NOW - timedelta(days=2), "after_id": "",
                      "limit": 10_000},
+    "alert_call_stats": {"start": NOW - timedelta(days=7), "end": NOW},
+    "alert_latency": {"start": NOW - timedelta(days=7), "end": NOW, "by_model": 1},
+    "alert_spend": {"start": NOW - timedelta(days=7), "end": NOW},
+    "alert_feedback": {"start": NOW - timedelta(days=7), "end": NOW},
+    "alerts_firing": {},
+    "alert_history": {"start": NOW - timedelta(days=7), "end": NOW + timedelta(minutes=1)},
+    "alert_rules": {},
+    "alert_outbox": {},
 }  # fmt: skip
 
 #: Columns that differ by nature between runs or engines (random order, physical size).
@@ -56,6 +66,8 @@ ENGINE_SPECIFIC = {"store_size", "storage_by_table"}
 def _seed(url: str) -> Store:
     store = Store(url)
     store.write_batch(CALLS, feedback_=FEEDBACK)
+    # Alert events for the alert queries to read, and a webhook nobody listens on: its notifications stay queued.
+    engine.check(store, NOW, webhooks=[notify.Webhook.parse("http://127.0.0.1:9/hook")], attempts=1)
     return store
 
 
@@ -86,6 +98,9 @@ def _normalized(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.drop(columns=[c for c in ("prompt", "response") if c in frame.columns])
     if "is_refusal" in frame.columns:
         frame["is_refusal"] = frame["is_refusal"].astype(bool)
+    json_columns = {"link", "subject"} if name in {"alerts_firing", "alert_history"} else set()
+    for column in json_columns & set(frame.columns):  # JSON: text on SQLite, decoded by psycopg
+        frame[column] = [json.dumps(json.loads(v) if isinstance(v, str) else v, sort_keys=True) for v in frame[column]]
     return frame.sort_values(list(frame.columns[:2])).reset_index(drop=True)
 
 
