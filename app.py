@@ -3,17 +3,16 @@
 import streamlit as st
 
 from obs import ui
-from obs.ui import charts
+from obs.ui import alerts, charts
 from obs.ui.views import drilldown
 
 filters = ui.page("Overview")
+alerts.firing_alerts(compact=True)
 kpis = ui.kpi_tiles(filters)
 if not kpis["calls"]:
     st.info("No calls in this window. Record some with `obs.wrap(OpenAI())`, or run `obs demo`.")
     st.stop()
 
-st.subheader("Alerts")
-st.caption("No alert rules yet: alerting arrives with the alerts page.")
 
 trends = ui.query("trends", filters, bucket=filters.bucket)
 left, right = st.columns(2)

@@ -49,8 +49,10 @@ PAGE_QUERIES: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("slowest_calls", {"limit": 25}),
     ],
     "Calls (first page)": [
-        ("calls_count", {"status": None, "refusals_only": 0, "feedback": None, "search": None}),
-        ("calls_page", {"status": None, "refusals_only": 0, "feedback": None, "search": None, "limit": 50,
+        ("calls_count", {"status": None, "refusals_only": 0, "feedback": None, "search": None, "unpriced_only": 0,
+                         "prompt_version": None}),
+        ("calls_page", {"status": None, "refusals_only": 0, "feedback": None, "search": None, "unpriced_only": 0,
+                         "prompt_version": None, "limit": 50,
                         "offset": 0}),
     ],
 }  # fmt: skip

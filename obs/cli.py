@@ -146,6 +146,10 @@ def demo(database_url: str | None, days: int, calls: int, live: int, reset: bool
         f"{s.errors:,} errors, from {_when(s.first_ts)} to {_when(s.last_ts)}."
     )
     click.echo(f"Store: {summary.database_url}")
+    if summary.alerts:
+        click.echo(f"Alerts firing ({len(summary.alerts)}; see the dashboard's overview):")
+        for message in summary.alerts:
+            click.echo(f"  {message}")
 
 
 @main.command()

@@ -6,6 +6,11 @@ from obs import ui
 
 PAGE_SIZE = 50
 
+
+def _index(options: list[str], value: str | None) -> int:
+    return options.index(value) if value in options else 0
+
+
 filters = ui.page("Calls")
 store = ui.current_store()
 
@@ -21,15 +26,21 @@ if call_id:
         st.rerun()
     st.stop()
 
-cols = st.columns([1, 1, 1, 2])
-status = cols[0].selectbox("Status", ["All", "ok", "error"])
-feedback = cols[1].selectbox("Feedback", ["All", "thumbs_down", "thumbs_up"])
-refusals_only = cols[2].checkbox("Refusals only")
-search = cols[3].text_input("Search in answers", placeholder="e.g. refund")
+url = st.query_params  # an alert's link opens this page with its conditions set
+statuses, feedbacks = ["All", "ok", "error"], ["All", "thumbs_down", "thumbs_up"]
+cols = st.columns([1, 1, 1, 1, 1, 2])
+status = cols[0].selectbox("Status", statuses, index=_index(statuses, url.get("status")))
+feedback = cols[1].selectbox("Feedback", feedbacks, index=_index(feedbacks, url.get("feedback")))
+prompt_version = cols[2].text_input("Prompt version", value=url.get("prompt_version", ""), placeholder="any")
+refusals_only = cols[3].checkbox("Refusals only", value=url.get("refusals") == "1")
+unpriced_only = cols[4].checkbox("Unpriced only", value=url.get("unpriced") == "1")
+search = cols[5].text_input("Search in answers", placeholder="e.g. refund")
 conditions = {
     "status": None if status == "All" else status,
     "feedback": None if feedback == "All" else feedback,
     "refusals_only": int(refusals_only),
+    "unpriced_only": int(unpriced_only),
+    "prompt_version": prompt_version.strip() or None,
     "search": f"%{search}%" if search else None,
 }
 total = int(ui.query("calls_count", filters, **conditions).iloc[0]["calls"])

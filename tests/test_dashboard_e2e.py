@@ -119,3 +119,31 @@ def test_from_overview_through_a_filter_to_a_call_and_its_trace(dashboard: str) 
         expect(page.get_by_text("Retrieved").first).to_be_visible()
         page.screenshot(path=ARTIFACTS / "5-trace.png", full_page=True)
         browser.close()
+
+
+def test_a_planted_alert_leads_in_two_clicks_to_the_calls_behind_it(dashboard: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(dashboard)
+        # `obs demo` ran the default rules: the unhappy user is at the top of the overview.
+        alert = page.get_by_text("Unhappy user: thumbs-down in a row")
+        expect(alert).to_be_visible(timeout=30_000)
+        page.screenshot(path=ARTIFACTS / "6-overview-alerts.png", full_page=True)
+        row = page.locator("[data-testid='stHorizontalBlock']").filter(has_text="Unhappy user")
+        row.get_by_role("link", name="Calls behind it").click()  # click 1
+        page.wait_for_url(re.compile(r"/Calls\?.*user_id=globex-user-07.*feedback=thumbs_down"), timeout=30_000)
+        grid = page.locator("[data-testid='stDataFrame']").first
+        expect(grid).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(re.compile(r"of 1; [5-9]\d* calls|of 1; \d\d+ calls"))).to_be_visible()
+        page.screenshot(path=ARTIFACTS / "7-alert-calls.png", full_page=True)
+        box = grid.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # click 2: the first call
+        expect(page.get_by_text("What the model saw")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("globex-user-07").first).to_be_visible()
+        expect(page.get_by_text("feedback thumbs_down")).to_be_visible()
+        browser.close()

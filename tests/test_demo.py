@@ -124,3 +124,23 @@ def test_obs_demo_command_adds_data_and_reset_starts_clean(tmp_path: Path) -> No
     obs.configure(None)
     assert Store(url).stats().calls < 2 * calls_once
     assert "The store now holds" in first.output
+
+
+def test_default_alert_rules_fire_exactly_for_the_planted_problems(demo: tuple[DemoSummary, Store]) -> None:
+    summary, store = demo
+    with store.engine.connect() as connection:
+        fired = connection.execute(
+            sa.text(
+                "SELECT r.name, e.subject_key FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id "
+                "WHERE e.status = 'firing' ORDER BY r.id"
+            )
+        ).all()
+    assert [tuple(f) for f in fired] == [
+        ("Latency p95 up against last week", "feature=help_answer|model=gpt-4.1"),
+        ("Refusal rate jump for a model and prompt version",
+         "feature=help_answer|model=claude-haiku-4-5|prompt_version=v3"),
+        ("User spending far above the others", "user_id=acme-user-03"),
+        ("Unhappy user: thumbs-down in a row", "user_id=globex-user-07"),
+        ("Calls of a model that cannot be priced", "model=flowdesk-tuned-1"),
+    ]  # fmt: skip
+    assert len(summary.alerts) == 5

@@ -19,6 +19,8 @@ WINDOW_LABELS = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 da
 FILTER_KEYS = ("feature", "model", "tenant_id", "user_id")
 FILTER_LABELS = {"feature": "Feature", "model": "Model", "tenant_id": "Tenant", "user_id": "User"}
 ALL = "All"
+#: URL parameters of one page (an open call or trace, the calls page's conditions) kept beside the filters.
+PAGE_KEYS = frozenset({"call", "trace", "page", "status", "feedback", "refusals", "unpriced", "prompt_version"})
 #: Seconds a query result is reused: the dashboard stays fresh without re-running every query on each click.
 QUERY_TTL_S = 30
 #: No page sends more rows than this to the browser.
@@ -183,7 +185,7 @@ def sidebar_filters() -> Filters:
         current, feature=chosen["feature"], model=chosen["model"], tenant_id=chosen["tenant_id"],
         user_id=chosen["user_id"],
     )  # fmt: skip
-    keep = {k: v for k, v in st.query_params.items() if k in {"call", "trace", "page"}}
+    keep = {k: v for k, v in st.query_params.items() if k in PAGE_KEYS}
     wanted = result.url_params(**keep)
     st.session_state["obs_filters"] = result.url_params()
     if dict(st.query_params) != wanted:
