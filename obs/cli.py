@@ -136,8 +136,9 @@ def demo(database_url: str | None, days: int, calls: int, live: int, reset: bool
     click.echo(f"Backfilling {calls:,} calls over {days} days through the demo provider (offline)...")
     with click.progressbar(length=calls, label="calls", show_pos=True) as bar:
         summary = run_demo(
-            database_url=database_url, days=days, calls=calls, live=live, reset=reset, seed=seed, progress=bar.update
-        )
+            database_url=database_url, days=days, calls=calls, live=live, reset=reset, seed=seed,
+            progress=lambda n: bar.update(max(0, min(n, calls - bar.pos))),  # the last flows may run a few over
+        )  # fmt: skip
     s = summary.store
     cost = "n/a" if s.total_cost_usd is None else f"${s.total_cost_usd:,.2f}"
     click.echo(
