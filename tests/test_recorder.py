@@ -37,6 +37,8 @@ def _count(url: str) -> int:
     try:
         with engine.connect() as connection:
             return int(connection.execute(sa.text("SELECT COUNT(*) FROM llm_calls")).scalar_one())
+    except sa.exc.OperationalError:  # the store is still creating its tables (a fresh file is migrated first)
+        return -1
     finally:
         engine.dispose()
 
