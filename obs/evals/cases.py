@@ -128,3 +128,45 @@ def duplicates(cases: Iterable[DatasetCase]) -> list[int]:
         else:
             seen.add(key)
     return extra
+
+
+@dataclass(frozen=True, slots=True)
+class CaseEdit:
+    """New expected output, labels and notes for one case."""
+
+    case_id: int
+    expected_output: str | None
+    labels: tuple[str, ...]
+    notes: str | None
+
+
+def table_edits(cases: Iterable[EvalCase], rows: Iterable[Mapping[Any, Any]]) -> tuple[list[CaseEdit], list[int]]:
+    """What a reviewer changed in a dataset's table (rows with ``id``, ``expected_output``, ``labels``,
+    ``notes``, ``remove``): the cases whose values changed, and the ids of the cases marked for removal."""
+    by_id = {case.id: case for case in cases}
+    changed: list[CaseEdit] = []
+    removed: list[int] = []
+    for row in rows:
+        case = by_id.get(int(row["id"]))
+        if case is None:
+            continue
+        if row.get("remove"):
+            removed.append(case.id)
+            continue
+        edit = CaseEdit(case.id, _text(row.get("expected_output")), parse_labels(_text(row.get("labels"))),
+                        _text(row.get("notes")))  # fmt: skip
+        if (edit.expected_output, edit.labels, edit.notes) != (
+            case.expected_output or None,
+            case.labels,
+            case.notes or None,
+        ):
+            changed.append(edit)
+    return changed, removed
+
+
+def _text(value: Any) -> str | None:
+    """A cell's text: None for empty cells (None, NaN or blank)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = str(value)
+    return text if text.strip() else None

@@ -23,6 +23,8 @@ ALL = "All"
 QUERY_TTL_S = 30
 #: No page sends more rows than this to the browser.
 MAX_ROWS = 10_000
+#: URL parameters a page owns (what it shows), kept when the shared filters rewrite the URL.
+PAGE_PARAMS = frozenset({"call", "trace", "page", "case", "dataset"})
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,7 @@ def sidebar_filters() -> Filters:
         current, feature=chosen["feature"], model=chosen["model"], tenant_id=chosen["tenant_id"],
         user_id=chosen["user_id"],
     )  # fmt: skip
-    keep = {k: v for k, v in st.query_params.items() if k in {"call", "trace", "page"}}
+    keep = {k: v for k, v in st.query_params.items() if k in PAGE_PARAMS}
     wanted = result.url_params(**keep)
     st.session_state["obs_filters"] = result.url_params()
     if dict(st.query_params) != wanted:
