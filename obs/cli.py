@@ -244,7 +244,7 @@ def evals_sample(
     result = store.sample(settings)
     click.echo(
         f"sampled {len(result.picks):,} calls from {settings.start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC "
-        f"({result.pool:,} calls match a rule and are not reviewed or in a dataset yet)"
+        f"({result.matching:,} calls match a rule and are not reviewed or in a dataset yet)"
     )
     click.echo(f"  {'rule':<12}{'matched':>9}{'taken':>7}")
     for rule in settings.rules:

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from obs import queries
+from obs.evals import Evals, Settings
 from obs.store import Store
 from tests.conftest import POSTGRES_URL, SKIP_POSTGRES, reset_postgres
 from tests.factories import seeded_calls, thumbs_down
@@ -46,6 +47,13 @@ PARAMS: dict[str, dict[str, Any]] = {
     "store_size": {},
     "recost_calls": {"since": NOW - timedelta(days=2), "after_ts": NOW - timedelta(days=2), "after_id": "",
                      "limit": 10_000},
+    "feature_latency_p95": {"start": NOW - timedelta(days=7), "end": NOW},
+    "eval_sample_pool": {"start": NOW - timedelta(days=7), "end": NOW, "feature": None, "model": None,
+                         "prompt_version": None, "tenant_id": None, "text": "%answer%", "thumbs_down": 1, "errors": 1,
+                         "refusals": 1, "slow_floor_ms": 5000, "expensive_usd": 0.10},
+    "eval_queue": {"limit": 100},
+    "eval_progress": {},
+    "eval_datasets": {},
 }  # fmt: skip
 
 #: Columns that differ by nature between runs or engines (random order, physical size).
@@ -56,6 +64,13 @@ ENGINE_SPECIFIC = {"store_size", "storage_by_table"}
 def _seed(url: str) -> Store:
     store = Store(url)
     store.write_batch(CALLS, feedback_=FEEDBACK)
+    # A few eval cases (the same on both dialects): a sample, three accepted into a dataset, one rejected.
+    evals = Evals(store)
+    evals.sample(Settings(start=NOW - timedelta(days=7), end=NOW, per_rule=5, seed=1), now=NOW)
+    waiting = [int(i) for i in evals.queue()["id"]]
+    for case_id in waiting[:3]:
+        evals.accept(case_id, dataset="smoke", reviewer="ann", expected_output="ok", now=NOW)
+    evals.reject(waiting[3], reviewer="bob", reason="duplicate", now=NOW)
     return store
 
 

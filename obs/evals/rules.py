@@ -20,12 +20,12 @@ from obs import config
 #: The rules, in the order a sample applies them (and reasons are listed).
 RULES = ("thumbs_down", "error", "refusal", "slow", "expensive")
 RULE_LABELS = {
-    "thumbs_down": "👎 thumbs-down",
-    "error": "⚠️ error",
-    "refusal": "🙅 refusal",
-    "slow": "🐢 slow",
-    "expensive": "💸 expensive",
-    "manual": "✋ picked by hand",
+    "thumbs_down": "thumbs-down",
+    "error": "error",
+    "refusal": "refusal",
+    "slow": "slow",
+    "expensive": "expensive",
+    "manual": "picked by hand",
 }
 
 

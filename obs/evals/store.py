@@ -36,12 +36,13 @@ class EvalError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SampleResult:
-    """What a sample did: the calls it queued, how many each rule matched and took, and the p95s it used."""
+    """What a sample did: the calls it queued, how many each rule matched and took, how many calls matched a
+    rule at all (``matching``), and the p95s it used."""
 
     picks: tuple[rules.Pick, ...]
     matched: Mapping[str, int]
     taken: Mapping[str, int]
-    pool: int
+    matching: int
     feature_p95: Mapping[str | None, float]
 
 
@@ -70,8 +71,11 @@ class Evals:
         calls = [_pool_call(row) for row in pool.to_dict("records")]
         picks = rules.pick(calls, settings, p95)
         matched = {rule: 0 for rule in settings.rules}
+        matching = 0
         for call in calls:
-            for reason in rules.reasons_for(call, settings, p95):
+            reasons = rules.reasons_for(call, settings, p95)
+            matching += bool(reasons)
+            for reason in reasons:
                 matched[reason.rule] += 1
         taken = {rule: sum(1 for p in picks if p.picked_by == rule) for rule in settings.rules}
         when = now or clock.now()
@@ -90,7 +94,7 @@ class Evals:
                         for p in picks
                     ],
                 )
-        return SampleResult(tuple(picks), matched, taken, len(calls), p95)
+        return SampleResult(tuple(picks), matched, taken, matching, p95)
 
     # --- the triage queue -------------------------------------------------------------------------------
 

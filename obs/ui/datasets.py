@@ -50,8 +50,8 @@ def datasets() -> None:
 
 def _export(name: str, cases: list[DatasetCase]) -> None:
     left, right, _ = st.columns([1, 1, 3])
-    left.download_button("⬇ Export JSONL", render(cases, "jsonl"), f"{name}.jsonl", "application/jsonl", key="jsonl")
-    right.download_button("⬇ Export CSV", render(cases, "csv"), f"{name}.csv", "text/csv", key="csv")
+    left.download_button("Export JSONL", render(cases, "jsonl"), f"{name}.jsonl", "application/jsonl", key="jsonl")
+    right.download_button("Export CSV", render(cases, "csv"), f"{name}.csv", "text/csv", key="csv")
     st.caption("JSONL: one case a line, `input` (every message the model saw), `tools`, `ideal` (the expected "
                "output) and where it came from; OpenAI evals reads `input` / `ideal` as they are.")  # fmt: skip
 

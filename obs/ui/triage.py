@@ -14,8 +14,8 @@ from obs.records import LLMCall
 from obs.ui.state import Filters, current_store
 from obs.ui.views import call_detail
 
-NEW_DATASET = "➕ New dataset…"
-VERDICTS: dict[str, Verdict | None] = {"no verdict": None, "good 👍": "thumbs_up", "bad 👎": "thumbs_down"}
+NEW_DATASET = "New dataset…"
+VERDICTS: dict[str, Verdict | None] = {"no verdict": None, "good (thumbs-up)": "thumbs_up", "bad (thumbs-down)": "thumbs_down"}
 UNDO_KEY, SKIPPED_KEY, FLASH_KEY, LAST_DATASET_KEY = "obs_undo", "obs_skipped", "obs_flash", "obs_last_dataset"
 #: Undo reaches back this many actions.
 UNDO_DEPTH = 20
@@ -39,7 +39,7 @@ def triage(filters: Filters) -> None:
     if call is None:
         st.error(f"The call {case.call_id!r} of case {case.id} is no longer in the store.")
         return
-    st.markdown("**Why it surfaced:** " + " · ".join(str(r) for r in case.reasons))
+    st.markdown("**Why it surfaced:** " + " · ".join(f"**{r.rule}** {r.detail}".strip() for r in case.reasons))
     others = [c for c in evals.cases_of_call(call.id) if c.id != case.id and c.status == "accepted"]
     if others:
         st.info("Already in " + ", ".join(f"**{c.dataset}** (by {c.reviewer or '—'})" for c in others))
@@ -79,7 +79,7 @@ def _undo_button(evals: Evals) -> None:
     if not stack:
         return
     last = stack[-1]
-    if st.button(f"↶ Undo: {last.note}", key="undo"):
+    if st.button(f"Undo: {last.note}", key="undo"):
         stack.pop()
         if last.action == "skip":
             skipped: list[int] = st.session_state.setdefault(SKIPPED_KEY, [])
