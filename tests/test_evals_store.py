@@ -89,8 +89,12 @@ def test_free_filters_narrow_the_sample(evals: Evals) -> None:
     by_id = {c.id: c for c in CALLS}
     assert result.picks
     assert all((by_id[p.call_id].feature, by_id[p.call_id].model) == ("ticket_triage", "gpt-4o") for p in result.picks)
-    wanted = {c for c, rules in expected_rules().items() if (by_id[c].feature, by_id[c].model) == ("ticket_triage",
-              "gpt-4o") and by_id[c].content is not None and "answer" in (by_id[c].content.output_text or "").lower()}  # fmt: skip
+    wanted = {
+        c
+        for c in expected_rules()
+        if (by_id[c].feature, by_id[c].model) == ("ticket_triage", "gpt-4o")
+        and "answer" in (by_id[c].content.output_text or "").lower()  # type: ignore[union-attr]
+    }
     assert {p.call_id for p in result.picks} == wanted
 
 
@@ -109,7 +113,12 @@ def test_accept_persists_everything_the_reviewer_entered(evals: Evals) -> None:
     case = evals.get(case_id)
     assert case is not None
     assert (case.status, case.dataset, case.expected_output, case.labels, case.notes, case.reviewer) == (
-        "accepted", "refunds", "Refunds take 5 days.", ("billing", "tone"), "tone was off", "ann"
+        "accepted",
+        "refunds",
+        "Refunds take 5 days.",
+        ("billing", "tone"),
+        "tone was off",
+        "ann",
     )
     assert case.reviewed_at == NOW
     assert int(evals.queue()["id"].iloc[0]) != case_id
@@ -125,7 +134,10 @@ def test_reject_persists_the_reason_and_leaves_the_queue(evals: Evals) -> None:
     evals.reject(case_id, reviewer="bob", reason="not representative", notes="a test account")
     case = evals.get(case_id)
     assert case is not None and (case.status, case.reject_reason, case.reviewer, case.dataset) == (
-        "rejected", "not representative", "bob", None
+        "rejected",
+        "not representative",
+        "bob",
+        None,
     )
     progress = evals.progress()
     assert (progress.reviewed, progress.waiting) == (1, progress.sampled - 1)
@@ -197,7 +209,9 @@ def test_dataset_cases_can_be_edited_removed_and_deduplicated(evals: Evals) -> N
     assert [c.case.id for c in cases] == [ids[0], ids[2]]
     edited = cases[1]
     assert (edited.case.expected_output, edited.case.labels, edited.case.notes) == (
-        "In Settings > Billing.", ("billing",), "clearer"
+        "In Settings > Billing.",
+        ("billing",),
+        "clearer",
     )
     assert edited.input == ({"role": "user", "content": "Where is my invoice?"},)
     assert edited.tools == [{"type": "function", "function": {"name": "find"}}]
@@ -220,7 +234,10 @@ def test_an_exported_jsonl_file_re_reads_into_the_same_cases(evals: Evals) -> No
     src = lines["src"]
     assert src.input == list(source.content.messages)  # type: ignore[union-attr]
     assert (src.ideal, src.labels, src.original_output, src.params) == (
-        "Edited: «ok»\nline 2", ["a", "b"], "Bonjour. ✓", {"temperature": 0.2}
+        "Edited: «ok»\nline 2",
+        ["a", "b"],
+        "Bonjour. ✓",
+        {"temperature": 0.2},
     )
     assert src.reasons == [{"rule": "manual", "detail": "added from the call view"}]
 
@@ -228,7 +245,9 @@ def test_an_exported_jsonl_file_re_reads_into_the_same_cases(evals: Evals) -> No
 def test_csv_export_has_one_row_per_case(evals: Evals) -> None:
     evals.accept(evals.open_call(CALLS[3].id).id, dataset="c", reviewer="ann", expected_output='say "hi",\nthen')
     rows = list(csv.DictReader(io.StringIO(evals.export("c", "csv"))))
-    assert [(r["call_id"], r["ideal"], r["last_user_message"]) for r in rows] == [(CALLS[3].id, 'say "hi",\nthen', "Hi")]
+    assert [(r["call_id"], r["ideal"], r["last_user_message"]) for r in rows] == [
+        (CALLS[3].id, 'say "hi",\nthen', "Hi")
+    ]
 
 
 def test_exporting_an_unknown_dataset_names_the_known_ones(evals: Evals) -> None:
