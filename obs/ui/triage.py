@@ -9,13 +9,17 @@ import streamlit as st
 from obs import config
 from obs.evals import EvalCase, EvalError, Evals, Settings, Undo
 from obs.evals.cases import Verdict, prefill
-from obs.evals.rules import RULES
+from obs.evals.rules import RULE_LABELS, RULES, Reason
 from obs.records import LLMCall
 from obs.ui.state import Filters, current_store
 from obs.ui.views import call_detail
 
 NEW_DATASET = "New dataset…"
-VERDICTS: dict[str, Verdict | None] = {"no verdict": None, "good (thumbs-up)": "thumbs_up", "bad (thumbs-down)": "thumbs_down"}
+VERDICTS: dict[str, Verdict | None] = {
+    "no verdict": None,
+    "good (thumbs-up)": "thumbs_up",
+    "bad (thumbs-down)": "thumbs_down",
+}
 UNDO_KEY, SKIPPED_KEY, FLASH_KEY, LAST_DATASET_KEY = "obs_undo", "obs_skipped", "obs_flash", "obs_last_dataset"
 #: Undo reaches back this many actions.
 UNDO_DEPTH = 20
@@ -39,7 +43,7 @@ def triage(filters: Filters) -> None:
     if call is None:
         st.error(f"The call {case.call_id!r} of case {case.id} is no longer in the store.")
         return
-    st.markdown("**Why it surfaced:** " + " · ".join(f"**{r.rule}** {r.detail}".strip() for r in case.reasons))
+    st.markdown("**Why it surfaced:** " + " · ".join(_reason(r) for r in case.reasons))
     others = [c for c in evals.cases_of_call(call.id) if c.id != case.id and c.status == "accepted"]
     if others:
         st.info("Already in " + ", ".join(f"**{c.dataset}** (by {c.reviewer or '—'})" for c in others))
@@ -48,6 +52,11 @@ def triage(filters: Filters) -> None:
         call_detail(call, filters)
     with right:
         _actions(evals, case, call, reviewer)
+
+
+def _reason(reason: Reason) -> str:
+    label = RULE_LABELS.get(reason.rule, reason.rule)
+    return f"**{label}** ({reason.detail})" if reason.detail else f"**{label}**"
 
 
 def _sample_form(evals: Evals, filters: Filters) -> None:
