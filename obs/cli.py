@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from obs import config, db
 from obs.evals import EvalError, Evals, RuleError, Settings
-from obs.evals.export import FORMATS, ExportFormatError
+from obs.evals.export import FORMATS, ExportFormatError, render
 from obs.evals.rules import RULES, parse_since
 from obs.pricing import PriceFileError, default_pricer
 from obs.recorder import Recorder
@@ -281,7 +281,8 @@ def evals_list(database_url: str | None) -> None:
 @friendly_errors
 def evals_export(database_url: str | None, name: str, fmt: str, output: Path | None) -> None:
     """Write dataset NAME as JSONL (input messages, tools, ideal answer; OpenAI evals' input/ideal) or CSV."""
-    text = Evals(Store(database_url)).export(name, fmt)
+    cases = Evals(Store(database_url)).require_dataset(name)
+    text = render(cases, fmt)
     if output is None:
         click.echo(text, nl=False)
         return
@@ -290,8 +291,7 @@ def evals_export(database_url: str | None, name: str, fmt: str, output: Path | N
     partial = output.with_name(output.name + ".partial")
     partial.write_text(text, encoding="utf-8")
     partial.replace(output)  # a failed export never leaves half a file where the old one was
-    lines = text.count("\n") - (1 if fmt == "csv" else 0)
-    click.echo(f"wrote {lines:,} cases of dataset {name!r} to {output} ({fmt})")
+    click.echo(f"wrote {len(cases):,} cases of dataset {name!r} to {output} ({fmt})")
 
 
 def _when(value: Any) -> str:

@@ -75,6 +75,10 @@ def test_export_writes_a_jsonl_file_that_re_reads_into_the_cases(db_url: str, tm
     assert all(set(json.loads(line)) >= {"input", "ideal"} for line in target.read_text().splitlines())
     code, out = obs("evals", "export", "refunds", "--format", "csv", "--database-url", db_url)
     assert code == 0 and out.splitlines()[0].startswith("case_id,dataset,call_id") and len(out.splitlines()) == 4
+    evals.update_case(lines[0].case_id, expected_output="two\nlines", labels=None, notes="a, b\nc")
+    code, out = obs("evals", "export", "refunds", "--format", "csv", "-o", str(tmp_path / "r.csv"), "--database-url",
+                    db_url)  # fmt: skip
+    assert code == 0 and out.startswith("wrote 3 cases")
     evals.store.close()
 
 
