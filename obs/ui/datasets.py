@@ -12,6 +12,9 @@ from obs.ui.state import current_store
 
 CALLS_LINK = "./Calls?call="
 FLASH_KEY = "obs_datasets_flash"
+#: Bumped after each save or dedupe: the table's widget starts fresh, so edits made to the old rows (kept by
+#: position) are never applied to the rows that took their place.
+VERSION_KEY = "obs_datasets_version"
 
 
 def datasets() -> None:
@@ -43,8 +46,7 @@ def datasets() -> None:
         st.warning(f"{len(extra)} cases repeat an input that is already in the dataset.")
         if st.button(f"Remove {len(extra)} duplicates (the first reviewed of each input stays)"):
             removed = evals.dedupe(name)
-            st.session_state[FLASH_KEY] = f"Removed {len(removed)} duplicate cases from {name!r}."
-            st.rerun()
+            _saved(f"Removed {len(removed)} duplicate cases from {name!r}.")
     _editor(evals, name, cases)
 
 
@@ -78,7 +80,7 @@ def _editor(evals: Evals, name: str, cases: list[DatasetCase]) -> None:
         table,
         hide_index=True,
         width="stretch",
-        key=f"editor_{name}",
+        key=f"editor_{name}_{st.session_state.get(VERSION_KEY, 0)}",
         disabled=["id", "call", "question", "reasons", "reviewer"],
         column_config={
             "call": st.column_config.LinkColumn("call", display_text="open"),
@@ -92,5 +94,10 @@ def _editor(evals: Evals, name: str, cases: list[DatasetCase]) -> None:
         for edit in changed:
             evals.update_case(edit.case_id, expected_output=edit.expected_output, labels=edit.labels, notes=edit.notes)
         evals.remove_cases(removed)
-        st.session_state[FLASH_KEY] = f"Saved {len(changed)} edited cases, removed {len(removed)}."
-        st.rerun()
+        _saved(f"Saved {len(changed)} edited cases, removed {len(removed)}.")
+
+
+def _saved(message: str) -> None:
+    st.session_state[FLASH_KEY] = message
+    st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
+    st.rerun()
