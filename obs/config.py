@@ -165,3 +165,27 @@ def alert_webhooks() -> list[str]:
 def dashboard_url() -> str:
     """OBS_DASHBOARD_URL, else the address `obs dashboard` serves on."""
     return (os.environ.get(ENV_DASHBOARD_URL) or f"http://{DASHBOARD_HOST}:{DASHBOARD_PORT}").rstrip("/")
+
+
+# --- eval curation -----------------------------------------------------------------------------------
+
+#: `obs evals sample` picks at most this many random calls per rule (a week's sample a reviewer can clear).
+EVAL_SAMPLE_PER_RULE = 50
+#: The window `obs evals sample` looks at when no --since is given.
+EVAL_SAMPLE_SINCE = "7d"
+#: A call slower than this is "slow" (the seed guide's threshold)...
+EVAL_SLOW_MS = 5_000
+#: ...and so is a call slower than its feature's p95 in the window, when the feature has this many timed calls.
+EVAL_P95_MIN_CALLS = 20
+#: A call that cost more than this is "expensive" (the seed guide's threshold).
+EVAL_EXPENSIVE_USD = 0.10
+#: Reasons a reviewer can pick when rejecting a candidate (free text is accepted too).
+EVAL_REJECT_REASONS = ("not representative", "duplicate", "answer was fine", "bad data / private", "other")
+#: Who is reviewing, when the dashboard or CLI is not told (else the login name).
+ENV_REVIEWER = "OBS_REVIEWER"
+
+
+def reviewer() -> str | None:
+    """The reviewer name to prefill: OBS_REVIEWER, else the login name (None when unknown)."""
+    value = os.environ.get(ENV_REVIEWER) or os.environ.get("USER") or os.environ.get("USERNAME")
+    return value.strip() or None if value else None

@@ -183,18 +183,23 @@ eval_cases = Table(
     "eval_cases",
     metadata,
     Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
-    Column("dataset", Text, nullable=False, default="default"),
+    # NULL while the case is a candidate in the triage queue (or was rejected there); a dataset name once accepted.
+    Column("dataset", Text),
     Column("call_id", Text, ForeignKey("llm_calls.id", ondelete="CASCADE"), nullable=False),
     Column("status", Text, nullable=False, default="candidate"),
     Column("reasons", Json),
     Column("expected_output", Text),
+    # Comma-separated labels ("billing, tone").
     Column("label", Text),
     Column("notes", Text),
     Column("reviewer", Text),
     Column("created_at", UtcTimestamp, nullable=False),
     Column("updated_at", UtcTimestamp, nullable=False),
+    Column("reviewed_at", UtcTimestamp),
+    Column("reject_reason", Text),
     UniqueConstraint("dataset", "call_id"),
     Index(None, "status"),
+    Index(None, "call_id"),
 )
 
 # --- alerts -------------------------------------------------------------------------------------------

@@ -110,6 +110,18 @@ def test_a_big_spender_and_an_unhappy_user(demo: tuple[DemoSummary, Store]) -> N
     assert len(streak) >= 5 and set(streak) == {"thumbs_down"}
 
 
+def test_the_eval_sampler_finds_the_demos_bad_calls(demo: tuple[DemoSummary, Store]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from obs.evals import Evals, Settings
+
+    _, store = demo
+    now = datetime.now(UTC)
+    result = Evals(store).sample(Settings(start=now - timedelta(days=7), end=now, per_rule=50, seed=1))
+    assert all(result.taken[rule] > 0 for rule in ("thumbs_down", "error", "refusal", "slow")), result.taken
+    assert len(Evals(store).queue()) == len(result.picks)
+
+
 def test_obs_demo_command_adds_data_and_reset_starts_clean(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'obs.db'}"
     args = ["demo", "--database-url", url, "--calls", "40", "--live", "0", "--days", "7"]

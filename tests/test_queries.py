@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from obs import queries
 from obs.alerts import engine, notify
+from obs.evals import Evals, Settings
 from obs.store import Store
 from tests.conftest import POSTGRES_URL, SKIP_POSTGRES, reset_postgres
 from tests.factories import seeded_calls, thumbs_down
@@ -57,6 +58,13 @@ PARAMS: dict[str, dict[str, Any]] = {
     "alert_history": {"start": NOW - timedelta(days=7), "end": NOW + timedelta(minutes=1)},
     "alert_rules": {},
     "alert_outbox": {},
+    "feature_latency_p95": {"start": NOW - timedelta(days=7), "end": NOW},
+    "eval_sample_pool": {"start": NOW - timedelta(days=7), "end": NOW, "feature": None, "model": None,
+                         "prompt_version": None, "tenant_id": None, "text": "%answer%", "thumbs_down": 1, "errors": 1,
+                         "refusals": 1, "slow_floor_ms": 5000, "expensive_usd": 0.10},
+    "eval_queue": {"limit": 100},
+    "eval_progress": {},
+    "eval_datasets": {},
 }  # fmt: skip
 
 #: Columns that differ by nature between runs or engines (random order, physical size).
@@ -69,6 +77,13 @@ def _seed(url: str) -> Store:
     store.write_batch(CALLS, feedback_=FEEDBACK)
     # Alert events for the alert queries to read, and a webhook nobody listens on: its notifications stay queued.
     engine.check(store, NOW, webhooks=[notify.Webhook.parse("http://127.0.0.1:9/hook")], attempts=1)
+    # A few eval cases (the same on both dialects): a sample, three accepted into a dataset, one rejected.
+    evals = Evals(store)
+    evals.sample(Settings(start=NOW - timedelta(days=7), end=NOW, per_rule=5, seed=1), now=NOW)
+    waiting = [int(i) for i in evals.queue()["id"]]
+    for case_id in waiting[:3]:
+        evals.accept(case_id, dataset="smoke", reviewer="ann", expected_output="ok", now=NOW)
+    evals.reject(waiting[3], reviewer="bob", reason="duplicate", now=NOW)
     return store
 
 

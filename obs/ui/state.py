@@ -20,11 +20,14 @@ FILTER_KEYS = ("feature", "model", "tenant_id", "user_id")
 FILTER_LABELS = {"feature": "Feature", "model": "Model", "tenant_id": "Tenant", "user_id": "User"}
 ALL = "All"
 #: URL parameters of one page (an open call or trace, the calls page's conditions) kept beside the filters.
-PAGE_KEYS = frozenset({"call", "trace", "page", "status", "feedback", "refusals", "unpriced", "prompt_version"})
+PAGE_KEYS = frozenset({
+    "call", "trace", "page", "case", "dataset", "status", "feedback", "refusals", "unpriced", "prompt_version",
+})  # fmt: skip
 #: Seconds a query result is reused: the dashboard stays fresh without re-running every query on each click.
 QUERY_TTL_S = 30
 #: No page sends more rows than this to the browser.
 MAX_ROWS = 10_000
+#: URL parameters a page owns (what it shows), kept when the shared filters rewrite the URL.
 
 
 @dataclass(frozen=True)
