@@ -13,7 +13,10 @@ from obs import db
 from obs.schema import metadata
 from obs.store import Store
 
-EXPECTED_TABLES = {"alembic_version", "llm_calls", "llm_call_content", "spans", "feedback", "eval_cases"}
+EXPECTED_TABLES = {
+    "alembic_version", "llm_calls", "llm_call_content", "spans", "feedback", "eval_cases", "replay_runs",
+    "replay_run_items",
+}  # fmt: skip
 SEED_VIEW_COLUMNS = [
     "id", "trace_id", "parent_id", "ts", "user_id", "tenant_id", "feature", "model", "prompt", "response",
     "tool_calls", "prompt_tokens", "completion_tokens", "cost_usd", "latency_ms", "error", "user_feedback",
