@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from obs.store import Store
 
 #: Result columns holding timestamps; they come back as UTC pandas timestamps on both dialects.
-TIME_COLUMNS = frozenset({"ts", "day", "hour", "bucket", "start_ts", "end_ts", "first_ts", "last_ts"})
+TIME_COLUMNS = frozenset(
+    {"ts", "day", "hour", "bucket", "start_ts", "end_ts", "first_ts", "last_ts", "created_at", "finished_at"}
+)
 
 
 class UnknownQueryError(LookupError):

@@ -171,11 +171,19 @@ def _save(store: Store, run: ReplayRun) -> None:
         rows = [
             {"run_id": run.id, "position": position, "call_id": item.original.id,
              "replay_id": item.replay.id if item.replay else None,
-             "changed": None if item.failed or item.comparison is None else item.comparison.changed,
+             "changed": _changed(item),
              "error": item.error}
             for position, item in enumerate(run.items)
         ]  # fmt: skip
         connection.execute(replay_run_items.insert(), rows)
+
+
+def _changed(item: RunItem) -> bool | None:
+    """Whether the answer changed, for pairs where both calls succeeded (as the summary counts them)."""
+    comparison = item.comparison
+    if item.failed or item.original.status != "ok" or comparison is None:
+        return None
+    return comparison.changed
 
 
 # --- reading runs back -------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
--- One replay run, call by call: the original and its replay side by side (the replay may be missing when it
--- could not be sent, e.g. a call without stored content).
-SELECT i.position, i.call_id, i.replay_id, i.changed, i.error,
+-- One replay run, call by call: the original and its replay side by side (the replay is missing when it could
+-- not be sent, e.g. a call without stored content). changed is NULL unless both calls succeeded.
+SELECT i.position, i.call_id, i.replay_id, CAST(i.changed AS INTEGER) AS changed, i.error,
        o.feature, o.model AS model_before, r.model AS model_after,
        o.status AS status_before, r.status AS status_after,
-       o.is_refusal AS refusal_before, r.is_refusal AS refusal_after,
+       CAST(o.is_refusal AS INTEGER) AS refusal_before, CAST(r.is_refusal AS INTEGER) AS refusal_after,
        o.finish_reason AS finish_before, r.finish_reason AS finish_after,
        o.cost_usd AS cost_before, r.cost_usd AS cost_after,
        o.latency_ms AS latency_before, r.latency_ms AS latency_after,
