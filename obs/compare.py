@@ -1,6 +1,6 @@
 """Comparing a call with its replay, and a whole replay run: pure code over records, no I/O.
 
-The word diff comes from the standard library (difflib) over words and the whitespace between them, so
+The word diff comes from the standard library (difflib) over words with their trailing whitespace, so
 joining the pieces of either side gives back that side's text exactly.
 """
 
@@ -18,7 +18,7 @@ from typing import Any, Literal
 from obs.records import LLMCall
 
 Op = Literal["equal", "delete", "insert"]
-_TOKENS = re.compile(r"\s+|[^\s]+")
+_TOKENS = re.compile(r"\s+|\S+\s*")
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,11 +38,13 @@ class ReplayError(Exception):
 class Overrides:
     """What to change in a replay; an empty Overrides replays the call exactly.
 
-    ``messages`` maps a message's position to its new text; in ``params`` a value of None removes a parameter.
+    ``messages`` maps a message's position to its new text; in ``params`` a value of None removes a parameter;
+    ``replace`` swaps text inside the system prompt (old, new), which keeps per-call context around it intact.
     """
 
     model: str | None = None
     system_prompt: str | None = None
+    replace: tuple[tuple[str, str], ...] = ()
     messages: Mapping[int, str] = field(default_factory=dict)
     temperature: float | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -53,6 +55,7 @@ class Overrides:
         out: dict[str, Any] = {
             "model": self.model,
             "system_prompt": self.system_prompt,
+            "replace": [list(pair) for pair in self.replace] or None,
             "messages": {str(k): v for k, v in self.messages.items()} or None,
             "temperature": self.temperature,
             "params": dict(self.params) or None,
@@ -64,6 +67,9 @@ class Overrides:
         """One line: what this replay changes."""
         parts = [f"model {self.model}"] if self.model else []
         parts += ["new system prompt"] if self.system_prompt is not None else []
+        parts += [f"system prompt edited ({len(self.replace)} replacement{'s' * (len(self.replace) > 1)})"] * bool(
+            self.replace
+        )
         parts += [f"message {i} edited" for i in sorted(self.messages)]
         parts += [f"temperature {self.temperature:g}"] if self.temperature is not None else []
         parts += [f"{k}={v}" for k, v in self.params.items()]
@@ -114,12 +120,17 @@ def build_request(call: LLMCall, overrides: Overrides) -> tuple[Kind, dict[str, 
     elif overrides.messages:
         raise ReplayError(f"call {call.id} was sent as one text input: edit it with the system prompt instead")
     if kind == "chat":
-        if overrides.system_prompt is not None:
-            messages = _with_system_prompt(messages, overrides.system_prompt)
+        prompt = overrides.system_prompt
+        if overrides.replace:
+            prompt = _replaced(call.id, _system_text(messages) if prompt is None else prompt, overrides.replace)
+        if prompt is not None:
+            messages = _with_system_prompt(messages, prompt)
         request["messages"] = messages
     else:
         request["input"] = messages
         instructions = call.content.system_prompt if overrides.system_prompt is None else overrides.system_prompt
+        if overrides.replace:
+            instructions = _replaced(call.id, instructions or "", overrides.replace)
         if instructions:
             request["instructions"] = instructions
     if call.content.tools:
@@ -144,6 +155,22 @@ def _edit_messages(call_id: str, messages: list[Any], edits: Mapping[int, str]) 
             raise ReplayError(f"call {call_id} has no message {index} to edit (it has {len(messages)})")
         messages[index] = {**messages[index], "content": text}
     return messages
+
+
+def _system_text(messages: Any) -> str:
+    for message in messages if isinstance(messages, list) else ():
+        if isinstance(message, dict) and message.get("role") in {"system", "developer"}:
+            content = message.get("content")
+            return content if isinstance(content, str) else ""
+    return ""
+
+
+def _replaced(call_id: str, prompt: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    for old, new in pairs:
+        if not old or old not in prompt:
+            raise ReplayError(f"call {call_id}: the system prompt does not contain {old[:60]!r}")
+        prompt = prompt.replace(old, new)
+    return prompt
 
 
 def _with_system_prompt(messages: list[Any], prompt: str) -> list[Any]:
