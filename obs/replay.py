@@ -289,8 +289,9 @@ def replay_call(
     content, an unknown provider, a missing key or an unreachable provider.
     """
     overrides = overrides or Overrides()
+    named = provider or (providers.get(overrides.provider) if overrides.provider else None)
     original = load_original(store, call_id)
-    chosen = provider or resolve_provider(original, overrides.provider)
+    chosen = named or resolve_provider(original, None)
     kind, request = build_request(original, overrides)
     chosen.check()
     session = Session(store, chosen)
