@@ -183,7 +183,7 @@ def sidebar_filters() -> Filters:
         current, feature=chosen["feature"], model=chosen["model"], tenant_id=chosen["tenant_id"],
         user_id=chosen["user_id"],
     )  # fmt: skip
-    keep = {k: v for k, v in st.query_params.items() if k in {"call", "trace", "page"}}
+    keep = {k: v for k, v in st.query_params.items() if k in {"call", "trace", "page", "run"}}
     wanted = result.url_params(**keep)
     st.session_state["obs_filters"] = result.url_params()
     if dict(st.query_params) != wanted:
