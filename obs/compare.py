@@ -1,7 +1,7 @@
 """Comparing a call with its replay, and a whole replay run: pure code over records, no I/O.
 
-The word diff comes from the standard library (difflib) over words with their trailing whitespace, so
-joining the pieces of either side gives back that side's text exactly.
+The word diff comes from the standard library (difflib) over words and the whitespace between them; changes
+separated only by whitespace are merged into one, and joining the pieces of either side gives back its text.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Literal
 from obs.records import LLMCall
 
 Op = Literal["equal", "delete", "insert"]
-_TOKENS = re.compile(r"\s+|\S+\s*")
+_TOKENS = re.compile(r"\s+|\S+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,32 @@ def word_diff(before: str, after: str) -> tuple[Piece, ...]:
             pieces.append(Piece("delete", "".join(a[i1:i2])))
         if j2 > j1:
             pieces.append(Piece("insert", "".join(b[j1:j2])))
-    return tuple(pieces)
+    return _merged(pieces)
+
+
+def _merged(pieces: list[Piece]) -> tuple[Piece, ...]:
+    """One deletion and one insertion per changed stretch (a space both answers share does not split it)."""
+    spread: list[Piece] = []
+    for i, piece in enumerate(pieces):
+        inside = 0 < i < len(pieces) - 1 and pieces[i - 1].op != "equal" and pieces[i + 1].op != "equal"
+        if piece.op == "equal" and inside and not piece.text.strip():
+            spread += [Piece("delete", piece.text), Piece("insert", piece.text)]
+        else:
+            spread.append(piece)
+    out: list[Piece] = []
+    deleted: list[str] = []
+    inserted: list[str] = []
+    for piece in [*spread, Piece("equal", "")]:
+        if piece.op == "delete":
+            deleted.append(piece.text)
+        elif piece.op == "insert":
+            inserted.append(piece.text)
+        else:
+            out += [Piece("delete", "".join(deleted))] if deleted else []
+            out += [Piece("insert", "".join(inserted))] if inserted else []
+            deleted, inserted = [], []
+            out += [piece] if piece.text else []
+    return tuple(out)
 
 
 def tool_signature(tool_calls: Any) -> tuple[tuple[str, str], ...]:

@@ -16,9 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 import obs
 from obs.demo.run import run_demo
+from obs.records import LLMCall
+from obs.replay import Overrides
+from obs.replay_runs import Selection, run_batch
+from obs.store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("OBS_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
@@ -39,11 +44,17 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'obs.db'}"
     run_demo(database_url=url, calls=300, live=0, seed=3)
     obs.configure(None)
+    return url
+
+
+@pytest.fixture(scope="module")
+def dashboard(demo_store: str) -> Iterator[str]:
+    url = demo_store
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "OBS_DASHBOARD_PASSWORD"}
     proc = subprocess.Popen(
@@ -119,3 +130,52 @@ def test_from_overview_through_a_filter_to_a_call_and_its_trace(dashboard: str) 
         expect(page.get_by_text("Retrieved").first).to_be_visible()
         page.screenshot(path=ARTIFACTS / "5-trace.png", full_page=True)
         browser.close()
+
+
+def test_open_a_call_replay_it_with_a_new_prompt_and_see_the_diff(dashboard: str, demo_store: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    call = _answer_to_replay(demo_store)
+    assert call.content is not None and call.content.system_prompt
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2000})  # tall: the diff is below the form
+        page.goto(f"{dashboard}/Calls?window=30d&call={call.id}")
+        expect(page.get_by_text("What the model saw")).to_be_visible(timeout=30_000)
+        page.get_by_role("link", name="Replay this call").click()
+        page.wait_for_url(re.compile(rf"/Replay\?.*call={call.id}"), timeout=30_000)
+        prompt = page.get_by_label("System prompt")
+        expect(prompt).to_have_value(call.content.system_prompt, timeout=30_000)
+        prompt.fill("Answer in bullet points.\n\n" + call.content.system_prompt)
+        page.get_by_role("button", name="Replay").click()
+        expect(page.get_by_text("Answer changed")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Word diff")).to_be_visible()
+        expect(page.locator("span[style*='ccf5d3']").first).to_be_visible()  # inserted words, in green
+        page.wait_for_timeout(500)
+        page.screenshot(path=ARTIFACTS / "6-replay.png", full_page=True)
+
+        # A batch run over the feature's calls, opened from the run history.
+        run_batch(Store(demo_store), Selection(feature="help_answer", limit=8), Overrides(model="gpt-4.1"),
+                  name="help on gpt-4.1", concurrency=4)  # fmt: skip
+        page.goto(f"{dashboard}/Replay?window=30d")
+        page.get_by_role("link", name="Open run help on gpt-4.1").click()
+        expect(page.get_by_text("Answers changed")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=ARTIFACTS / "7-replay-run.png", full_page=True)
+        browser.close()
+
+
+def _answer_to_replay(url: str) -> LLMCall:
+    """A help answer built from retrieved context (not a query rewrite, a refusal or "I don't know")."""
+    store = Store(url)
+    with store.engine.connect() as connection:
+        ids = connection.execute(sa.text(
+            "SELECT c.id FROM llm_calls c JOIN llm_call_content x ON x.call_id = c.id "
+            "WHERE c.feature = 'help_answer' AND c.status = 'ok' AND NOT c.is_refusal "
+            "AND x.system_prompt LIKE '%Context:%' AND x.output_text NOT LIKE 'I don%' ORDER BY c.ts DESC LIMIT 1"
+        )).scalars().all()  # fmt: skip
+    call = store.get_call(ids[0])
+    store.close()
+    assert call is not None
+    return call

@@ -47,7 +47,7 @@ def replay_call_view(store: Store, call: LLMCall, filters: Filters) -> None:
         )
         return
     overrides = _override_form(call)
-    key = f"obs_replay_{call.id}"
+    just_run: str | None = None
     if overrides is not None:
         with st.spinner("Replaying..."):
             try:
@@ -55,15 +55,25 @@ def replay_call_view(store: Store, call: LLMCall, filters: Filters) -> None:
             except (ReplayError, ProviderError) as exc:
                 st.error(str(exc))
             else:
-                st.session_state[key] = result.replay.id
+                just_run = result.replay.id
                 if result.error:
                     st.error(f"The provider failed: {result.error}")
     earlier = queries.run("replays_of_call", db=store, call_id=call.id)  # not cached: a replay just ran
+    earlier["is_refusal"] = earlier["is_refusal"].astype(bool)
     if earlier.empty:
         st.info("No replays of this call yet: change something above and press Replay.")
         return
-    st.markdown(f"#### Replays of this call ({len(earlier)})")
-    event = st.dataframe(
+    # The replay just made, else the one picked in the table below, else the newest.
+    picked = (st.session_state.get("replays_table") or {}).get("selection", {}).get("rows", [])
+    if just_run is None and picked and picked[0] < len(earlier):
+        chosen = str(earlier.iloc[picked[0]]["id"])
+    else:
+        chosen = just_run or str(earlier.iloc[0]["id"])
+    replay = store.get_call(chosen)
+    if replay is not None:
+        comparison_view(compare(call, replay), filters)
+    st.markdown(f"#### Every replay of this call ({len(earlier)})")
+    st.dataframe(
         earlier,
         hide_index=True,
         width="stretch",
@@ -71,13 +81,12 @@ def replay_call_view(store: Store, call: LLMCall, filters: Filters) -> None:
         selection_mode="single-row",
         key="replays_table",
         column_order=REPLAY_COLUMNS,
-        column_config={"cost_usd": st.column_config.NumberColumn("cost", format="$%.6f")},
+        column_config={
+            "cost_usd": st.column_config.NumberColumn("cost", format="$%.6f"),
+            "is_refusal": st.column_config.CheckboxColumn("refusal"),
+        },
     )
-    picked = event.selection.rows
-    chosen = str(earlier.iloc[picked[0]]["id"]) if picked else st.session_state.get(key) or str(earlier.iloc[0]["id"])
-    replay = store.get_call(chosen)
-    if replay is not None:
-        comparison_view(compare(call, replay), filters)
+    st.caption("Select a replay to compare it with the original.")
 
 
 def _override_form(call: LLMCall) -> Overrides | None:
@@ -134,21 +143,24 @@ def comparison_view(c: Comparison, filters: Filters) -> None:
     """Original and replay side by side: the answers, a word diff, tool calls, and the deltas."""
     o, r = c.original, c.replay
     st.markdown("#### " + ("Answer changed" if c.changed else "Answer unchanged"))
-    tiles = st.columns(6)
+    tiles = st.columns(5)
     tiles[0].metric("Model", r.model, None if r.model == o.model else f"was {o.model}", delta_color="off")
     tiles[1].metric("Finish reason", r.finish_reason or "—", None if not c.finish_reason_changed
                     else f"was {o.finish_reason or '—'}", delta_color="off")  # fmt: skip
     tiles[2].metric("Tokens", f"{(r.prompt_tokens or 0) + (r.completion_tokens or 0):,}",
                     _delta(c, "prompt_tokens", "completion_tokens"), delta_color="inverse")  # fmt: skip
     cost = c.delta("cost_usd")
-    tiles[3].metric("Cost", "unpriced" if r.cost_usd is None else f"${r.cost_usd:.6f}",
-                    None if cost is None else f"{cost:+.6f} $", delta_color="inverse")  # fmt: skip
+    tiles[3].metric("Cost", "unpriced" if r.cost_usd is None else f"${float(r.cost_usd):.4g}",
+                    None if cost is None else f"{cost:+.4g} $", delta_color="inverse")  # fmt: skip
     latency = c.delta("latency_ms")
     tiles[4].metric("Latency", "—" if r.latency_ms is None else f"{r.latency_ms:,} ms",
                     None if latency is None else f"{latency:+,.0f} ms", delta_color="inverse")  # fmt: skip
-    tiles[5].metric("Refusal", "yes" if r.is_refusal else "no",
-                    None if r.is_refusal == o.is_refusal else f"was {'yes' if o.is_refusal else 'no'}",
-                    delta_color="off")  # fmt: skip
+    refusal = "refused" if r.is_refusal else "answered"
+    if r.is_refusal != o.is_refusal:
+        refusal += f" (the original {'refused' if o.is_refusal else 'answered'})"
+    st.markdown(f"Replay `{r.id}` {refusal} · status **{r.status}** · provider tokens "
+                f"{_int(o.prompt_tokens)} → {_int(r.prompt_tokens)} in, "
+                f"{_int(o.completion_tokens)} → {_int(r.completion_tokens)} out")  # fmt: skip
     if r.status == "error":
         st.error(f"The replay failed: {r.error}")
     st.markdown("**Word diff** (red: only in the original, green: only in the replay)")
@@ -176,6 +188,10 @@ def diff_html(pieces: tuple[Piece, ...]) -> str:
     body = "".join(spans)
     style = "white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:0.9rem;line-height:1.5;"
     return f'<div style="{style}">{body}</div>' if body else ""
+
+
+def _int(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
 
 
 def _delta(c: Comparison, *fields: str) -> str | None:
@@ -258,8 +274,8 @@ def run_view(store: Store, name_or_id: str, filters: Filters) -> None:
     st.caption(f"{run.created_at:%Y-%m-%d %H:%M} UTC · provider {run.provider} · calls {_describe(run.selection)}"
                f" · overrides {_describe(run.overrides) or 'none (exact replay)'}")  # fmt: skip
     summary_tiles(run.summary)
-    event = st.dataframe(run.items, hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row", key="run_items")  # fmt: skip
+    event = st.dataframe(_run_table(run.items), hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key="run_items", column_order=RUN_COLUMNS)  # fmt: skip
     picked = event.selection.rows
     if picked:
         row = run.items.iloc[picked[0]]
@@ -274,17 +290,32 @@ def run_view(store: Store, name_or_id: str, filters: Filters) -> None:
 
 
 def summary_tiles(s: RunSummary) -> None:
-    """A run's summary as tiles."""
+    """A run's summary as tiles (changes against the originals under each)."""
     cols = st.columns(6)
-    cols[0].metric("Calls", f"{s.calls:,}", f"{s.errors:,} errors" if s.errors else None, delta_color="inverse")
-    cols[1].metric("Answers changed", f"{s.changed:,}", f"{s.unchanged:,} unchanged", delta_color="off")
-    cols[2].metric("Refusals", f"{s.refusals_after:,}", f"{s.refusals_after - s.refusals_before:+,} vs before",
+    cols[0].metric("Calls", f"{s.calls:,}", help="Calls selected for the run")
+    cols[1].metric("Answers changed", f"{s.changed:,}", help=f"{s.unchanged:,} unchanged; failed calls not counted")
+    refusals = s.refusals_after - s.refusals_before
+    cols[2].metric("Refusals", f"{s.refusals_after:,}", f"{refusals:+,} vs before" if refusals else None,
                    delta_color="inverse")  # fmt: skip
-    cols[3].metric("Cost", f"${s.cost_after:,.4f}", f"{s.cost_delta:+,.4f} $", delta_color="inverse")
+    cols[3].metric("Cost", f"${s.cost_after:,.4f}", f"{s.cost_delta:+,.4f} $" if s.cost_pairs else None,
+                   delta_color="inverse", help=f"{s.cost_pairs:,} pairs priced on both sides")  # fmt: skip
     latency = s.latency_delta_ms
     cols[4].metric("Avg latency", "—" if s.latency_after_ms is None else f"{s.latency_after_ms:,.0f} ms",
                    None if latency is None else f"{latency:+,.0f} ms", delta_color="inverse")  # fmt: skip
-    cols[5].metric("Errors", f"{s.errors:,}")
+    cols[5].metric("Errors", f"{s.errors:,}", help="Calls that failed or could not be sent (see the error column)")
+
+
+RUN_COLUMNS = ["call_id", "feature", "model_before", "model_after", "changed", "answer_before", "answer_after",
+               "status_after", "refusal_before", "refusal_after", "cost_before", "cost_after", "latency_before",
+               "latency_after", "finish_before", "finish_after", "error"]  # fmt: skip
+
+
+def _run_table(items: pd.DataFrame) -> pd.DataFrame:
+    table = items.copy()
+    table["changed"] = table["changed"].map({1: "changed", 0: "same"}).fillna("—")
+    for column in ("refusal_before", "refusal_after"):
+        table[column] = table[column].map({1: "yes", 0: "no"}).fillna("—")
+    return table
 
 
 def _describe(values: dict[str, Any]) -> str:
