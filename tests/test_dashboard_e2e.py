@@ -19,9 +19,10 @@ import pytest
 import sqlalchemy as sa
 
 import obs
+from obs.demo.provider import REFUSAL, UNKNOWN, plan
 from obs.demo.run import run_demo
 from obs.records import LLMCall
-from obs.replay import Overrides
+from obs.replay import Overrides, build_request
 from obs.replay_runs import Selection, run_batch
 from obs.store import Store
 
@@ -132,32 +133,34 @@ def test_from_overview_through_a_filter_to_a_call_and_its_trace(dashboard: str) 
         browser.close()
 
 
-def test_open_a_call_replay_it_with_a_new_prompt_and_see_the_diff(dashboard: str, demo_store: str) -> None:
+def test_open_a_refused_call_replay_it_with_a_fixed_prompt_and_see_the_diff(dashboard: str, demo_store: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    call = _answer_to_replay(demo_store)
-    assert call.content is not None and call.content.system_prompt
+    call, fixed = _refusal_and_fix(demo_store)
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 2000})  # tall: the diff is below the form
+        page = browser.new_page(viewport={"width": 1400, "height": 1900})  # tall: the diff is below the form
         page.goto(f"{dashboard}/Calls?window=30d&call={call.id}")
         expect(page.get_by_text("What the model saw")).to_be_visible(timeout=30_000)
         page.get_by_role("link", name="Replay this call").click()
         page.wait_for_url(re.compile(rf"/Replay\?.*call={call.id}"), timeout=30_000)
         prompt = page.get_by_label("System prompt")
-        expect(prompt).to_have_value(call.content.system_prompt, timeout=30_000)
-        prompt.fill("Answer in bullet points.\n\n" + call.content.system_prompt)
+        expect(prompt).to_have_value(call.content.system_prompt or "", timeout=30_000)  # type: ignore[union-attr]
+        prompt.fill(fixed)
         page.get_by_role("button", name="Replay").click()
         expect(page.get_by_text("Answer changed")).to_be_visible(timeout=60_000)
-        expect(page.get_by_text("Word diff")).to_be_visible()
+        expect(page.get_by_text("(the original refused)")).to_be_visible()
         expect(page.locator("span[style*='ccf5d3']").first).to_be_visible()  # inserted words, in green
+        expect(page.locator("span[style*='ffd7d5']").first).to_contain_text("sorry")  # the refusal, struck out
+        page.evaluate("document.activeElement.blur()")
         page.wait_for_timeout(500)
         page.screenshot(path=ARTIFACTS / "6-replay.png", full_page=True)
 
         # A batch run over the feature's calls, opened from the run history.
         run_batch(Store(demo_store), Selection(feature="help_answer", limit=8), Overrides(model="gpt-4.1"),
                   name="help on gpt-4.1", concurrency=4)  # fmt: skip
+        page.set_viewport_size({"width": 1400, "height": 1000})
         page.goto(f"{dashboard}/Replay?window=30d")
         page.get_by_role("link", name="Open run help on gpt-4.1").click()
         expect(page.get_by_text("Answers changed")).to_be_visible(timeout=30_000)
@@ -166,16 +169,27 @@ def test_open_a_call_replay_it_with_a_new_prompt_and_see_the_diff(dashboard: str
         browser.close()
 
 
-def _answer_to_replay(url: str) -> LLMCall:
-    """A help answer built from retrieved context (not a query rewrite, a refusal or "I don't know")."""
+def _refusal_and_fix(url: str) -> tuple[LLMCall, str]:
+    """A help answer the model refused under prompt v3, and the v3 prompt with its "refuse" sentence taken back
+    to v2's wording; the demo provider's planner (deterministic) confirms the fix gets an answer."""
+    v3_rule = "Answer strictly from the help center context below. If the context does not fully answer the "
+    v3_rule += "question, refuse rather than guess."
+    v2_rule = "Answer from the help center context below, in a friendly tone, citing the relevant steps."
     store = Store(url)
     with store.engine.connect() as connection:
         ids = connection.execute(sa.text(
-            "SELECT c.id FROM llm_calls c JOIN llm_call_content x ON x.call_id = c.id "
-            "WHERE c.feature = 'help_answer' AND c.status = 'ok' AND NOT c.is_refusal "
-            "AND x.system_prompt LIKE '%Context:%' AND x.output_text NOT LIKE 'I don%' ORDER BY c.ts DESC LIMIT 1"
+            "SELECT id FROM llm_calls WHERE feature = 'help_answer' AND is_refusal AND source = 'sdk' "
+            "AND model = 'claude-haiku-4-5' ORDER BY ts DESC"
         )).scalars().all()  # fmt: skip
-    call = store.get_call(ids[0])
+    for call_id in ids:
+        call = store.get_call(call_id)
+        if call is None or call.content is None or v3_rule not in (call.content.system_prompt or ""):
+            continue
+        fixed = (call.content.system_prompt or "").replace(v3_rule, v2_rule)
+        _, request = build_request(call, Overrides(system_prompt=fixed))
+        answer = plan(request)
+        if answer.error_status is None and answer.text and answer.text not in (REFUSAL, UNKNOWN):
+            store.close()
+            return call, fixed
     store.close()
-    assert call is not None
-    return call
+    raise AssertionError("the demo store has no refused help answer that the v2 wording fixes")

@@ -151,16 +151,16 @@ def comparison_view(c: Comparison, filters: Filters) -> None:
                     _delta(c, "prompt_tokens", "completion_tokens"), delta_color="inverse")  # fmt: skip
     cost = c.delta("cost_usd")
     tiles[3].metric("Cost", "unpriced" if r.cost_usd is None else f"${float(r.cost_usd):.4g}",
-                    None if cost is None else f"{cost:+.4g} $", delta_color="inverse")  # fmt: skip
+                    None if cost is None else _dollars(cost), delta_color="inverse")  # fmt: skip
     latency = c.delta("latency_ms")
     tiles[4].metric("Latency", "—" if r.latency_ms is None else f"{r.latency_ms:,} ms",
                     None if latency is None else f"{latency:+,.0f} ms", delta_color="inverse")  # fmt: skip
     refusal = "refused" if r.is_refusal else "answered"
     if r.is_refusal != o.is_refusal:
         refusal += f" (the original {'refused' if o.is_refusal else 'answered'})"
-    st.markdown(f"Replay `{r.id}` {refusal} · status **{r.status}** · provider tokens "
-                f"{_int(o.prompt_tokens)} → {_int(r.prompt_tokens)} in, "
-                f"{_int(o.completion_tokens)} → {_int(r.completion_tokens)} out")  # fmt: skip
+    st.markdown(f"Replay `{r.id}` {refusal} · status **{r.status}** · tokens in "
+                f"{_int(o.prompt_tokens)} → {_int(r.prompt_tokens)}, out "
+                f"{_int(o.completion_tokens)} → {_int(r.completion_tokens)}")  # fmt: skip
     if r.status == "error":
         st.error(f"The replay failed: {r.error}")
     st.markdown("**Word diff** (red: only in the original, green: only in the replay)")
@@ -188,6 +188,10 @@ def diff_html(pieces: tuple[Piece, ...]) -> str:
     body = "".join(spans)
     style = "white-space:pre-wrap;font-family:ui-monospace,monospace;font-size:0.9rem;line-height:1.5;"
     return f'<div style="{style}">{body}</div>' if body else ""
+
+
+def _dollars(delta: float) -> str:
+    return f"{delta:+.6f}".rstrip("0").rstrip(".") + " $"
 
 
 def _int(value: int | None) -> str:
