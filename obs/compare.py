@@ -19,6 +19,8 @@ from obs.records import LLMCall
 
 Op = Literal["equal", "delete", "insert"]
 _TOKENS = re.compile(r"\s+|\S+")
+#: Below this similarity (difflib's ratio) two answers are shown as one removal and one addition.
+REWRITE_RATIO = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +34,11 @@ class Piece:
 def word_diff(before: str, after: str) -> tuple[Piece, ...]:
     """Word-level diff: equal / delete / insert pieces in reading order (a change is a delete then an insert)."""
     a, b = _TOKENS.findall(before), _TOKENS.findall(after)
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    if before and after and matcher.ratio() < REWRITE_RATIO:  # a rewrite: a few shared words would only confuse
+        return (Piece("delete", before), Piece("insert", after))
     pieces: list[Piece] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             pieces.append(Piece("equal", "".join(a[i1:i2])))
             continue

@@ -25,7 +25,7 @@ REPLAY_COLUMNS = ["ts", "model", "temperature", "status", "finish_reason", "is_r
 #: Runs listed in the history.
 RUN_HISTORY = 50
 _STYLE = {
-    "delete": "background:#ffd7d5;color:#82071e;text-decoration:line-through;",
+    "delete": "background:#ffd7d5;color:#82071e;text-decoration:line-through;margin-right:0.25em;",
     "insert": "background:#ccf5d3;color:#055d20;text-decoration:none;",
 }
 
@@ -143,22 +143,22 @@ def comparison_view(c: Comparison, filters: Filters) -> None:
     """Original and replay side by side: the answers, a word diff, tool calls, and the deltas."""
     o, r = c.original, c.replay
     st.markdown("#### " + ("Answer changed" if c.changed else "Answer unchanged"))
-    tiles = st.columns(5)
-    tiles[0].metric("Model", r.model, None if r.model == o.model else f"was {o.model}", delta_color="off")
-    tiles[1].metric("Finish reason", r.finish_reason or "—", None if not c.finish_reason_changed
+    model = f"model **{r.model}**" + ("" if r.model == o.model else f" (was {o.model})")
+    tiles = st.columns(4)
+    tiles[0].metric("Finish reason", r.finish_reason or "—", None if not c.finish_reason_changed
                     else f"was {o.finish_reason or '—'}", delta_color="off")  # fmt: skip
-    tiles[2].metric("Tokens", f"{(r.prompt_tokens or 0) + (r.completion_tokens or 0):,}",
+    tiles[1].metric("Tokens", f"{(r.prompt_tokens or 0) + (r.completion_tokens or 0):,}",
                     _delta(c, "prompt_tokens", "completion_tokens"), delta_color="inverse")  # fmt: skip
     cost = c.delta("cost_usd")
-    tiles[3].metric("Cost", "unpriced" if r.cost_usd is None else f"${float(r.cost_usd):.4g}",
+    tiles[2].metric("Cost", "unpriced" if r.cost_usd is None else f"${float(r.cost_usd):.4g}",
                     None if cost is None else _dollars(cost), delta_color="inverse")  # fmt: skip
     latency = c.delta("latency_ms")
-    tiles[4].metric("Latency", "—" if r.latency_ms is None else f"{r.latency_ms:,} ms",
+    tiles[3].metric("Latency", "—" if r.latency_ms is None else f"{r.latency_ms:,} ms",
                     None if latency is None else f"{latency:+,.0f} ms", delta_color="inverse")  # fmt: skip
     refusal = "refused" if r.is_refusal else "answered"
     if r.is_refusal != o.is_refusal:
         refusal += f" (the original {'refused' if o.is_refusal else 'answered'})"
-    st.markdown(f"Replay `{r.id}` {refusal} · status **{r.status}** · tokens in "
+    st.markdown(f"Replay `{r.id}` {refusal} · {model} · status **{r.status}** · tokens in "
                 f"{_int(o.prompt_tokens)} → {_int(r.prompt_tokens)}, out "
                 f"{_int(o.completion_tokens)} → {_int(r.completion_tokens)}")  # fmt: skip
     if r.status == "error":
