@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 import sqlalchemy as sa
 
-from obs import config, db
+from obs import config, db, queries
 from obs.pricing import PriceFileError, default_pricer
 from obs.providers import ProviderError
 from obs.recorder import Recorder
@@ -276,6 +276,9 @@ def replay(
                    f"{overrides.describe()}")  # fmt: skip
         click.echo(f"replay {r.id} (source=replay, replay_of={o.id})\n")
         click.echo("\n".join(comparison_lines(result.comparison, click.style)))
+        earlier = len(queries.run("replays_of_call", db=store, call_id=o.id))
+        click.echo(f"\n{earlier:,} replay{'s' if earlier != 1 else ''} of this call so far; compare any of them on the "
+                   f"dashboard: Replay page, ?call={o.id}")  # fmt: skip
         if result.error:
             raise click.ClickException(f"the provider failed: {result.error}")
         return

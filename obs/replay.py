@@ -67,9 +67,9 @@ class Overrides:
         """One line: what this replay changes."""
         parts = [f"model {self.model}"] if self.model else []
         parts += ["new system prompt"] if self.system_prompt is not None else []
-        parts += [f"system prompt edited ({len(self.replace)} replacement{'s' * (len(self.replace) > 1)})"] * bool(
-            self.replace
-        )
+        if self.replace:
+            count = len(self.replace)
+            parts.append(f"system prompt edited ({count} replacement{'s' if count > 1 else ''})")
         parts += [f"message {i} edited" for i in sorted(self.messages)]
         parts += [f"temperature {self.temperature:g}"] if self.temperature is not None else []
         parts += [f"{k}={v}" for k, v in self.params.items()]

@@ -6,17 +6,19 @@ import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import openai
 import pytest
 import sqlalchemy as sa
 
-from obs import queries
+from obs import instrument, queries
 from obs.demo.provider import DemoProvider
 from obs.providers import Provider, ProviderError
+from obs.recorder import Recorder
 from obs.records import CallContent, LLMCall
 from obs.replay import Overrides, ReplayError, build_request, replay_call
 from obs.store import Store
 from tests.factories import make_call
-from tests.replay_support import FRIENDLY, SYSTEM, failing_question, free_port, messages, record_calls
+from tests.replay_support import FRIENDLY, QUESTION, SYSTEM, failing_question, free_port, messages, record_calls
 
 TRIAGE_TOOLS = [
     {
@@ -184,3 +186,21 @@ def test_system_prompt_override_is_added_when_the_call_had_none() -> None:
     bare = dataclasses.replace(call, content=CallContent(messages=[{"role": "user", "content": "Hi"}]))
     _, request = build_request(bare, Overrides(system_prompt="Be brief."))
     assert request["messages"] == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+
+
+def test_a_responses_api_call_is_replayed_through_the_responses_api(
+    store: Store, demo: DemoProvider, local: Provider
+) -> None:
+    recorder = Recorder(store.engine.url.render_as_string(hide_password=False))
+    client = instrument.wrap(openai.OpenAI(base_url=demo.url, api_key="k", max_retries=0), recorder.enqueue)
+    response = client.responses.create(model="gpt-5-mini", instructions=SYSTEM, input=QUESTION, temperature=0)
+    assert recorder.flush(10)
+    recorder.shutdown(timeout=1)
+    original_id = instrument.response_ids.resolve(response.id)
+    assert original_id is not None and original_id != response.id
+    same = replay_call(store, original_id, provider=local)
+    assert not same.comparison.changed and same.replay.content and same.replay.content.system_prompt == SYSTEM
+    friendly = replay_call(store, original_id, Overrides(system_prompt=FRIENDLY), provider=local)
+    assert friendly.comparison.changed and friendly.replay.content
+    assert friendly.replay.content.system_prompt == FRIENDLY and friendly.replay.params
+    assert friendly.replay.content.response["object"] == "response"

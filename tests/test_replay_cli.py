@@ -60,6 +60,7 @@ def test_replay_prints_the_answer_unchanged_then_a_diff_with_a_new_prompt(
     assert "answer: changed" in out and "{+Happy to help!" in out
     assert "model              gpt-5-mini             gpt-4.1" in out
     assert "latency" in out and " ms" in out
+    assert f"2 replays of this call so far; compare any of them on the dashboard: Replay page, ?call={call_id}" in out
 
 
 def test_replay_mistakes_are_one_line_with_exit_status_1(
