@@ -1,14 +1,13 @@
 """Replay: re-run a call as it was or with a new prompt, model or parameters, and see the diff (?call=<id>);
-replay an eval dataset as a named run (?run=<name or id>)."""
+replay an eval dataset or a feature's calls as a named run (?run=<name or id>)."""
 
 import streamlit as st
 
-from obs.ui import page
-from obs.ui import replay as ui_replay
-from obs.ui.state import current_store
+from obs import ui
+from obs.ui import replay as replay_ui
 
-filters = page("Replay")
-store = current_store()
+filters = ui.page("Replay")
+store = ui.current_store()
 
 call_id = st.query_params.get("call")
 run = st.query_params.get("run")
@@ -17,8 +16,8 @@ if call_id:
     if call is None:
         st.error(f"No call with id {call_id!r} in this store.")
     else:
-        ui_replay.replay_call_view(store, call, filters)
+        replay_ui.replay_call_view(store, call, filters)
 elif run:
-    ui_replay.run_view(store, run, filters)
+    replay_ui.run_view(store, run, filters)
 else:
-    ui_replay.replay_home(store, filters)
+    replay_ui.replay_home(store, filters)

@@ -141,7 +141,10 @@ def test_unknown_call_and_call_without_content_are_clear_errors(store: Store, lo
     store.write_batch([LLMCall(id="meta", trace_id="t", ts=ts, model="gpt-5-mini", content_state="metadata_only")])
     with pytest.raises(ReplayError, match="content is metadata-only"):
         replay_call(store, "meta", provider=local)
-    assert _count(store) == 1
+    store.write_batch([LLMCall(id="old", trace_id="t", ts=ts, model="gpt-5-mini", content_state="expired")])
+    with pytest.raises(ReplayError, match="content is expired"):
+        replay_call(store, "old", provider=local)
+    assert _count(store) == 2
 
 
 def test_a_provider_without_its_key_or_out_of_reach_writes_nothing(

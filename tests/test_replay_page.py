@@ -80,3 +80,15 @@ def test_a_stored_run_opens_with_its_summary(recorded: str, store: Store, demo: 
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Calls"] == "1" and tiles["Answers changed"] == "1"
     assert len(at.dataframe[0].value) == 1
+
+
+def test_the_batch_form_runs_a_replay_with_progress_and_lists_the_run(recorded: str) -> None:
+    at = run()
+    next(t for t in at.text_input if t.label == "...or the calls of a feature").set_value("help_answer")
+    next(t for t in at.text_input if t.label == "Model").set_value("gpt-4.1")
+    next(t for t in at.text_input if t.label == "Run name").set_value("on 4.1")
+    next(b for b in at.button if b.label == "Run batch replay").click()
+    at.run()
+    assert not at.exception and not at.error, at.error
+    assert 'Run "on 4.1" finished: 1 of 1 answers changed, 0 errors.' in at.success[0].value
+    assert "on 4.1" in at.dataframe[0].value["name"].tolist()

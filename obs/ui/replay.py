@@ -252,7 +252,8 @@ def batch_form(store: Store, filters: Filters) -> None:
         bar.empty()
         st.error(str(exc))
         return
-    st.success(f'Run "{run.name}" finished: {run.summary.changed} answers changed, {run.summary.errors} errors.')
+    s = run.summary
+    st.success(f'Run "{run.name}" finished: {s.changed:,} of {s.calls:,} answers changed, {s.errors:,} errors.')
     st.page_link(REPLAY_PAGE, label=f"Open run {run.name} →", query_params=filters.url_params(run=run.id))
 
 
