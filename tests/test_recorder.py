@@ -44,8 +44,11 @@ def _count(url: str) -> int:
 def _wait_for(check: Callable[[], bool], seconds: float = 90) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if check():
-            return True
+        try:
+            if check():
+                return True
+        except sa.exc.OperationalError:  # the file exists but the writer is still creating the tables
+            pass
         time.sleep(0.2)
     return check()
 
