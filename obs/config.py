@@ -189,3 +189,44 @@ def reviewer() -> str | None:
     """The reviewer name to prefill: OBS_REVIEWER, else the login name (None when unknown)."""
     value = os.environ.get(ENV_REVIEWER) or os.environ.get("USER") or os.environ.get("USERNAME")
     return value.strip() or None if value else None
+
+
+# --- replay ----------------------------------------------------------------------------------------------
+
+#: Optional TOML file of OpenAI-compatible providers to replay calls against. Only the *name* of the environment
+#: variable holding each key is configured, never the key itself:
+#: ``[providers.groq]`` ``base_url = "https://api.groq.com/openai/v1"`` ``api_key_env = "GROQ_API_KEY"``.
+ENV_PROVIDERS_FILE = "OBS_PROVIDERS_FILE"
+
+#: The provider a replay uses when none is chosen. Without it: ``demo`` for calls the demo provider answered,
+#: ``openai`` for every other call.
+ENV_REPLAY_PROVIDER = "OBS_REPLAY_PROVIDER"
+
+#: The built-in providers. ``demo`` is the loopback demo provider, started inside the process on first use.
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+OPENAI_KEY_ENV = "OPENAI_API_KEY"
+DEMO_PROVIDER = "demo"
+#: The in-process demo provider waits this fraction of its simulated latency (1.0 = realistic timings).
+DEMO_REPLAY_SPEED = 1.0
+
+#: Calls a batch replay sends at once by default, and at most.
+REPLAY_CONCURRENCY = 4
+REPLAY_MAX_CONCURRENCY = 32
+#: Seconds a replayed request may take, and the provider check (is it there, is the key accepted) before any call.
+REPLAY_TIMEOUT_S = 120.0
+REPLAY_CHECK_TIMEOUT_S = 5.0
+#: Retries of a replayed request on 429/5xx/connection errors (the openai client's backoff); the demo gets none.
+REPLAY_MAX_RETRIES = 2
+#: Seconds a replay waits for its recorded call to reach the store before comparing.
+REPLAY_FLUSH_TIMEOUT_S = 30.0
+
+
+def providers_file() -> Path | None:
+    """The provider file named by OBS_PROVIDERS_FILE, if any."""
+    value = os.environ.get(ENV_PROVIDERS_FILE)
+    return Path(value).expanduser() if value else None
+
+
+def replay_provider() -> str | None:
+    """The provider replays use when none is chosen (OBS_REPLAY_PROVIDER), if set."""
+    return os.environ.get(ENV_REPLAY_PROVIDER) or None

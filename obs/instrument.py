@@ -26,6 +26,8 @@ C = TypeVar("C")
 #: The keyword a call can carry obs attributes in; it is removed before the provider sees the request.
 OBS_KWARG = "obs"
 _ID_KEYS = ("trace_id", "parent_id")
+#: Keys that say what kind of record a call is (a replay sets its own id, ``source`` and ``replay_of``).
+_RECORD_KEYS = ("call_id", "source", "replay_of")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,7 @@ class _Call:
         parent_id = response_ids.resolve(given.get("parent_id")) or (
             ctx.span_id if ctx and ctx.trace_id == trace_id else None
         )
-        call_id = new_span_id()
+        call_id = given.get("call_id") or new_span_id()
         attrs = merged_attrs(ctx.attrs if ctx and ctx.trace_id == trace_id else {}, _attrs(given))
         self.enqueue = enqueue
         self.event = CallEvent(
@@ -137,6 +139,8 @@ class _Call:
             request=snapshot(kwargs),
             provider=provider,
             attrs=attrs,
+            source=given.get("source") or "sdk",
+            replay_of=given.get("replay_of"),
         )
         self.added_usage = False
         if definition.kind == "chat" and kwargs.get("stream") and config.REQUEST_STREAM_USAGE:
@@ -166,7 +170,7 @@ class _Call:
 
 
 def _attrs(given: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(given) - set(ATTRIBUTES) - set(_ID_KEYS)
+    unknown = set(given) - set(ATTRIBUTES) - set(_ID_KEYS) - set(_RECORD_KEYS)
     attrs = {k: v for k, v in given.items() if k in ATTRIBUTES}
     if unknown:
         attrs["metadata"] = {**(attrs.get("metadata") or {}), **{k: given[k] for k in unknown}}

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 #: Result columns holding timestamps; they come back as UTC pandas timestamps on both dialects.
 TIME_COLUMNS = frozenset({
     "ts", "day", "hour", "bucket", "start_ts", "end_ts", "first_ts", "last_ts", "opened_at", "last_seen_at",
-    "resolved_at", "created_at", "last_fired",
+    "resolved_at", "created_at", "finished_at", "last_fired",
 })  # fmt: skip
 
 

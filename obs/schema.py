@@ -124,6 +124,7 @@ llm_calls = Table(
     Index(None, "feature", "ts"),
     Index(None, "user_id", "ts"),
     Index(None, "model", "ts"),
+    Index(None, "replay_of"),
 )
 
 llm_call_content = Table(
@@ -262,4 +263,33 @@ alert_notifications = Table(
     Column("created_at", UtcTimestamp, nullable=False),
     Column("sent_at", UtcTimestamp),
     Index(None, "status"),
+)
+
+#: A named batch replay: which calls (a dataset or a filter), with which overrides, and what changed.
+replay_runs = Table(
+    "replay_runs",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("finished_at", UtcTimestamp, nullable=False),
+    Column("provider", Text),
+    Column("selection", Json),
+    Column("overrides", Json),
+    Column("calls", Integer, nullable=False),
+    Column("summary", Json),
+    UniqueConstraint("name"),
+    Index(None, "created_at"),
+)
+
+#: One call of a replay run; the replay itself is an ``llm_calls`` row (source = replay, replay_of = call_id).
+replay_run_items = Table(
+    "replay_run_items",
+    metadata,
+    Column("run_id", Text, ForeignKey("replay_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("call_id", Text, nullable=False),
+    Column("replay_id", Text),
+    Column("changed", Boolean),
+    Column("error", Text),
 )

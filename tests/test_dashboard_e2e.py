@@ -16,9 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 import obs
+from obs.demo.provider import REFUSAL, UNKNOWN, plan
 from obs.demo.run import run_demo
+from obs.records import LLMCall
+from obs.replay import Overrides, build_request
+from obs.replay_runs import Selection, run_batch
+from obs.store import Store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("OBS_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
@@ -39,11 +45,17 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{folder / 'obs.db'}"
     run_demo(database_url=url, calls=300, live=0, seed=3)
     obs.configure(None)
+    return url
+
+
+@pytest.fixture(scope="module")
+def dashboard(demo_store: str) -> Iterator[str]:
+    url = demo_store
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "OBS_DASHBOARD_PASSWORD"}
     proc = subprocess.Popen(
@@ -132,14 +144,14 @@ def test_a_planted_alert_leads_in_two_clicks_to_the_calls_behind_it(dashboard: s
         # `obs demo` ran the default rules: the unhappy user is at the top of the overview.
         alert = page.get_by_text("Unhappy user: thumbs-down in a row")
         expect(alert).to_be_visible(timeout=30_000)
-        page.screenshot(path=ARTIFACTS / "6-overview-alerts.png", full_page=True)
+        page.screenshot(path=ARTIFACTS / "8-overview-alerts.png", full_page=True)
         row = page.locator("[data-testid='stHorizontalBlock']").filter(has_text="Unhappy user")
         row.get_by_role("link", name="Calls behind it").click()  # click 1
         page.wait_for_url(re.compile(r"/Calls\?.*user_id=globex-user-07.*feedback=thumbs_down"), timeout=30_000)
         grid = page.locator("[data-testid='stDataFrame']").first
         expect(grid).to_be_visible(timeout=30_000)
         expect(page.get_by_text(re.compile(r"of 1; [5-9]\d* calls|of 1; \d\d+ calls"))).to_be_visible()
-        page.screenshot(path=ARTIFACTS / "7-alert-calls.png", full_page=True)
+        page.screenshot(path=ARTIFACTS / "9-alert-calls.png", full_page=True)
         box = grid.bounding_box()
         assert box is not None
         page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # click 2: the first call
@@ -147,3 +159,65 @@ def test_a_planted_alert_leads_in_two_clicks_to_the_calls_behind_it(dashboard: s
         expect(page.get_by_text("globex-user-07").first).to_be_visible()
         expect(page.get_by_text("feedback thumbs_down")).to_be_visible()
         browser.close()
+
+
+def test_open_a_refused_call_replay_it_with_a_fixed_prompt_and_see_the_diff(dashboard: str, demo_store: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    call, fixed = _refusal_and_fix(demo_store)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1900})  # tall: the diff is below the form
+        page.goto(f"{dashboard}/Calls?window=30d&call={call.id}")
+        expect(page.get_by_text("What the model saw")).to_be_visible(timeout=30_000)
+        page.get_by_role("link", name="Replay this call").click()
+        page.wait_for_url(re.compile(rf"/Replay\?.*call={call.id}"), timeout=30_000)
+        prompt = page.get_by_label("System prompt")
+        expect(prompt).to_have_value(call.content.system_prompt or "", timeout=30_000)  # type: ignore[union-attr]
+        prompt.fill(fixed)
+        page.get_by_role("button", name="Replay").click()
+        expect(page.get_by_text("Answer changed")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("(the original refused)")).to_be_visible()
+        expect(page.locator("span[style*='ccf5d3']").first).to_be_visible()  # inserted words, in green
+        expect(page.locator("span[style*='ffd7d5']").first).to_contain_text("sorry")  # the refusal, struck out
+        page.evaluate("document.activeElement.blur()")
+        page.wait_for_timeout(500)
+        page.screenshot(path=ARTIFACTS / "6-replay.png", full_page=True)
+
+        # A batch run over the feature's calls, opened from the run history.
+        run_batch(Store(demo_store), Selection(feature="help_answer", limit=8), Overrides(model="gpt-4.1"),
+                  name="help on gpt-4.1", concurrency=4)  # fmt: skip
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        page.goto(f"{dashboard}/Replay?window=30d")
+        page.get_by_role("link", name="Open run help on gpt-4.1").click()
+        expect(page.get_by_text("Answers changed")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=ARTIFACTS / "7-replay-run.png", full_page=True)
+        browser.close()
+
+
+def _refusal_and_fix(url: str) -> tuple[LLMCall, str]:
+    """A help answer the model refused under prompt v3, and the v3 prompt with its "refuse" sentence taken back
+    to v2's wording; the demo provider's planner (deterministic) confirms the fix gets an answer."""
+    v3_rule = "Answer strictly from the help center context below. If the context does not fully answer the "
+    v3_rule += "question, refuse rather than guess."
+    v2_rule = "Answer from the help center context below, in a friendly tone, citing the relevant steps."
+    store = Store(url)
+    with store.engine.connect() as connection:
+        ids = connection.execute(sa.text(
+            "SELECT id FROM llm_calls WHERE feature = 'help_answer' AND is_refusal AND source = 'sdk' "
+            "AND model = 'claude-haiku-4-5' ORDER BY ts DESC"
+        )).scalars().all()  # fmt: skip
+    for call_id in ids:
+        call = store.get_call(call_id)
+        if call is None or call.content is None or v3_rule not in (call.content.system_prompt or ""):
+            continue
+        fixed = (call.content.system_prompt or "").replace(v3_rule, v2_rule)
+        _, request = build_request(call, Overrides(system_prompt=fixed))
+        answer = plan(request)
+        if answer.error_status is None and answer.text and answer.text not in (REFUSAL, UNKNOWN):
+            store.close()
+            return call, fixed
+    store.close()
+    raise AssertionError("the demo store has no refused help answer that the v2 wording fixes")

@@ -6,6 +6,7 @@ import json
 import statistics
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -16,9 +17,10 @@ import sqlalchemy as sa
 from obs import queries
 from obs.alerts import engine, notify
 from obs.evals import Evals, Settings
+from obs.schema import replay_run_items, replay_runs
 from obs.store import Store
 from tests.conftest import POSTGRES_URL, SKIP_POSTGRES, reset_postgres
-from tests.factories import seeded_calls, thumbs_down
+from tests.factories import make_call, seeded_calls, thumbs_down
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CALLS = seeded_calls(NOW)
@@ -48,6 +50,11 @@ PARAMS: dict[str, dict[str, Any]] = {
     "filter_values": {"start": NOW - timedelta(days=7), "end": NOW},
     "storage_by_table": {},
     "store_size": {},
+    "replay_selection": {"dataset": None, "feature": "ticket_triage", "model": None, "start": NOW - timedelta(days=7),
+                         "end": NOW, "limit": 50},
+    "replays_of_call": {"call_id": "call_00000"},
+    "replay_runs": {"limit": 20},
+    "replay_run_items": {"run_id": "run_1"},
     "recost_calls": {"since": NOW - timedelta(days=2), "after_ts": NOW - timedelta(days=2), "after_id": "",
                      "limit": 10_000},
     "alert_call_stats": {"start": NOW - timedelta(days=7), "end": NOW},
@@ -72,9 +79,42 @@ UNORDERED = {"eval_candidates"}
 ENGINE_SPECIFIC = {"store_size", "storage_by_table"}
 
 
+#: Two replays of the first call and a replay run over them, outside every window the other queries look at.
+REPLAYED = NOW - timedelta(days=60)
+REPLAYS = [
+    make_call(REPLAYED + timedelta(minutes=i), call_id=f"replay_{i}", source="replay", replay_of=CALLS[0].id,
+              text=f"Replayed {i}", cost_usd=Decimal("0.001"), is_refusal=i == 1)
+    for i in range(2)
+]  # fmt: skip
+
+
+#: The run's items: (original, replay, answer changed, error).
+RUN_ITEMS = [
+    (CALLS[0].id, "replay_0", True, None),
+    (CALLS[0].id, "replay_1", False, None),
+    (CALLS[1].id, None, None, "RateLimitError (429): slow down"),
+]
+
+
 def _seed(url: str) -> Store:
     store = Store(url)
-    store.write_batch(CALLS, feedback_=FEEDBACK)
+    store.write_batch([*CALLS, *REPLAYS], feedback_=FEEDBACK)
+    run = {"id": "run_1", "name": "friendly", "created_at": REPLAYED, "finished_at": REPLAYED, "provider": "demo",
+           "calls": len(RUN_ITEMS), "summary": {"calls": len(RUN_ITEMS)}}  # fmt: skip
+    items = [
+        {
+            "run_id": "run_1",
+            "position": i,
+            "call_id": call_id,
+            "replay_id": replay_id,
+            "changed": changed,
+            "error": error,
+        }
+        for i, (call_id, replay_id, changed, error) in enumerate(RUN_ITEMS)
+    ]
+    with store.engine.begin() as connection:
+        connection.execute(replay_runs.insert().values(**run))
+        connection.execute(replay_run_items.insert(), items)
     # Alert events for the alert queries to read, and a webhook nobody listens on: its notifications stay queued.
     engine.check(store, NOW, webhooks=[notify.Webhook.parse("http://127.0.0.1:9/hook")], attempts=1)
     # A few eval cases (the same on both dialects): a sample, three accepted into a dataset, one rejected.

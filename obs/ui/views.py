@@ -19,6 +19,7 @@ CALLS_PAGE = "pages/3_Calls.py"
 MIN_CALLS_FOR_CHANGE = 20
 TRACE_PAGE = "pages/4_Trace.py"
 TRIAGE_PAGE = "pages/6_Triage.py"
+REPLAY_PAGE = "pages/5_Replay.py"
 
 
 # --- overview ----------------------------------------------------------------------------------------
@@ -120,7 +121,7 @@ def call_detail(call: LLMCall, filters: Filters) -> None:
         )
     links = st.columns(3)
     links[0].page_link(TRACE_PAGE, label="Open its trace →", query_params=filters.url_params(trace=call.trace_id))
-    links[1].button("Replay (arrives with replay)", disabled=True, key="replay", help="The replay page comes next.")
+    links[1].page_link(REPLAY_PAGE, label="Replay this call →", query_params=filters.url_params(call=call.id))
     links[2].page_link(TRIAGE_PAGE, label="Add to eval set →", query_params=filters.url_params(call=call.id))
     content = call.content
     if content is None:
