@@ -38,7 +38,7 @@ class UnknownQueryError(LookupError):
 #: the chosen time bucket of ``ts``.
 FRAGMENT = re.compile(r"\{\{(\w+)\}\}")
 #: The optional filters of the ``{{filters}}`` fragment; a query run without them gets NULL (= all).
-FILTER_PARAMS = ("feature", "model", "tenant_id", "user_id")
+FILTER_PARAMS = ("feature", "model", "tenant_id", "user_id", "include_replays")
 
 
 def names() -> list[str]:

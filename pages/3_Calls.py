@@ -28,13 +28,14 @@ if call_id:
 
 url = st.query_params  # an alert's link opens this page with its conditions set
 statuses, feedbacks = ["All", "ok", "error"], ["All", "thumbs_down", "thumbs_up"]
-cols = st.columns([1, 1, 1, 1, 1, 2])
+cols = st.columns([1, 1, 1, 1, 1, 1, 2])
 status = cols[0].selectbox("Status", statuses, index=_index(statuses, url.get("status")))
 feedback = cols[1].selectbox("Feedback", feedbacks, index=_index(feedbacks, url.get("feedback")))
 prompt_version = cols[2].text_input("Prompt version", value=url.get("prompt_version", ""), placeholder="any")
 refusals_only = cols[3].checkbox("Refusals only", value=url.get("refusals") == "1")
 unpriced_only = cols[4].checkbox("Unpriced only", value=url.get("unpriced") == "1")
-search = cols[5].text_input("Search in answers", placeholder="e.g. refund")
+replays = cols[5].checkbox("Include replays", value=url.get("replays") == "1", help="Calls made by obs replay")
+search = cols[6].text_input("Search in answers", placeholder="e.g. refund")
 conditions = {
     "status": None if status == "All" else status,
     "feedback": None if feedback == "All" else feedback,
@@ -42,6 +43,7 @@ conditions = {
     "unpriced_only": int(unpriced_only),
     "prompt_version": prompt_version.strip() or None,
     "search": f"%{search}%" if search else None,
+    "include_replays": int(replays),
 }
 total = int(ui.query("calls_count", filters, **conditions).iloc[0]["calls"])
 pages = max(1, -(-total // PAGE_SIZE))

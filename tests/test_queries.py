@@ -306,3 +306,17 @@ def test_seed_sample_to_eval_runs_verbatim_against_llm_calls_full(postgresql_see
     assert len(verbatim) == 50 and len(ours) == 50
     everything = set(queries.run("eval_candidates", db=postgresql_seeded, **PARAMS["eval_candidates"])["id"])
     assert verbatim <= everything
+
+
+def test_replays_stay_out_of_dashboard_numbers_unless_asked_for(store: Store) -> None:
+    from tests.factories import make_call
+
+    when = NOW - timedelta(hours=1)
+    store.write_batch([make_call(when, call_id="orig"), make_call(when, call_id="again", source="replay",
+                                                                  replay_of="orig")])  # fmt: skip
+    window = {"start": NOW - timedelta(days=1), "end": NOW}
+    assert queries.run("overview_kpis", db=store, **window).iloc[0]["calls"] == 1
+    conditions = {"status": None, "refusals_only": 0, "feedback": None, "search": None, "unpriced_only": 0,
+                  "prompt_version": None}  # fmt: skip
+    assert queries.run("calls_count", db=store, **window, **conditions).iloc[0]["calls"] == 1
+    assert queries.run("calls_count", db=store, **window, **conditions, include_replays=1).iloc[0]["calls"] == 2
