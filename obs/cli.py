@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import os
 import subprocess
 import sys
@@ -16,10 +15,9 @@ from typing import Any, TypeVar
 import click
 import sqlalchemy as sa
 
-from obs import config, db, queries
-from obs.evals import EvalError, Evals, RuleError, Settings
-from obs.evals.export import FORMATS, ExportFormatError, render
-from obs.evals.rules import RULES, parse_since
+from obs import config, db
+from obs.evals import EvalError, RuleError
+from obs.evals.export import ExportFormatError
 from obs.pricing import PriceFileError, default_pricer
 from obs.providers import ProviderError
 from obs.recorder import Recorder
@@ -199,134 +197,6 @@ def _oidc_secrets() -> bool:
     return secrets.is_file() and "[auth" in secrets.read_text(encoding="utf-8")
 
 
-@main.command()
-@click.argument("call_id", required=False)
-@database_url_option
-@click.option("--dataset", default=None, help="Replay every call of this eval dataset (a batch run).")
-@click.option("--feature", "feature_filter", default=None, help="Batch: replay calls of this feature.")
-@click.option("--of-model", "model_filter", default=None, help="Batch: replay calls made with this model.")
-@click.option(
-    "--since",
-    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-    default=None,
-    help="Batch: only calls at or after this UTC date/time.",
-)
-@click.option("--limit", type=click.IntRange(1), default=100, show_default=True, help="Batch: at most this many.")
-@click.option("--name", default=None, help="Batch: name of the stored run (default: the dataset and the time).")
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, config.REPLAY_MAX_CONCURRENCY),
-    default=config.REPLAY_CONCURRENCY,
-    show_default=True,
-    help="Batch: calls sent at once.",
-)
-@click.option("--model", default=None, help="Replay with this model.")
-@click.option(
-    "--system-prompt-file",
-    type=click.File("r", encoding="utf-8"),
-    default=None,
-    help="Replay with the system prompt in this file ('-' reads stdin).",
-)
-@click.option(
-    "--replace",
-    "replacements",
-    type=(str, str),
-    multiple=True,
-    metavar="OLD NEW",
-    help="Replace text in the system prompt (keeps each call's context around it). Repeatable.",
-)
-@click.option("--temperature", type=float, default=None, help="Replay with this temperature.")
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Set a parameter (JSON value, e.g. max_tokens=200); KEY=null removes it. Repeatable.",
-)
-@click.option(
-    "--provider",
-    default=None,
-    help=f"Provider from ${config.ENV_PROVIDERS_FILE} (built in: openai, demo); default: "
-    f"${config.ENV_REPLAY_PROVIDER}, else demo for demo calls and openai otherwise.",
-)
-@click.option("--show-run", default=None, metavar="NAME", help="Print the summary of a stored run and exit.")
-@friendly_errors
-def replay(
-    call_id: str | None, database_url: str | None, dataset: str | None, feature_filter: str | None,
-    model_filter: str | None, since: datetime | None, limit: int, name: str | None, concurrency: int,
-    model: str | None, system_prompt_file: Any, replacements: tuple[tuple[str, str], ...],
-    temperature: float | None, params: tuple[str, ...],
-    provider: str | None, show_run: str | None,
-) -> None:  # fmt: skip
-    """Replay a call (exactly, or with a new model, prompt or parameters) and print the diff; with --dataset
-    (or --feature / --of-model), replay many calls as a named run and print its summary."""
-    from obs import replay as replaying
-    from obs import replay_runs
-    from obs.replay_report import comparison_lines, summary_lines
-
-    store = Store(database_url)
-    if show_run:
-        stored = replay_runs.open_run(store, show_run)
-        click.echo(f'Run "{stored.name}" ({stored.created_at:%Y-%m-%d %H:%M} UTC, provider {stored.provider})')
-        click.echo("\n".join(summary_lines(stored.summary)))
-        return
-    batch = dataset or feature_filter or model_filter
-    if bool(call_id) == bool(batch):
-        raise click.UsageError("give a CALL_ID, or --dataset NAME (or --feature / --of-model) for a batch")
-    overrides = replaying.Overrides(
-        model=model,
-        system_prompt=system_prompt_file.read() if system_prompt_file else None,
-        replace=tuple(replacements),
-        temperature=temperature,
-        params=_parse_params(params),
-        provider=provider,
-    )
-    if call_id:
-        result = replaying.replay_call(store, call_id, overrides)
-        o, r = result.original, result.replay
-        click.echo(f"Replayed call {o.id} ({o.feature or 'no feature'}, {o.model}) on {result.provider}: "
-                   f"{overrides.describe()}")  # fmt: skip
-        click.echo(f"replay {r.id} (source=replay, replay_of={o.id})\n")
-        click.echo("\n".join(comparison_lines(result.comparison, click.style)))
-        earlier = len(queries.run("replays_of_call", db=store, call_id=o.id))
-        click.echo(f"\n{earlier:,} replay{'s' if earlier != 1 else ''} of this call so far; compare any of them on the "
-                   f"dashboard: Replay page, ?call={o.id}")  # fmt: skip
-        if result.error:
-            raise click.ClickException(f"the provider failed: {result.error}")
-        return
-    selection = replay_runs.Selection(
-        dataset=dataset, feature=feature_filter, model=model_filter,
-        since=since.replace(tzinfo=UTC) if since else None, limit=limit,
-    )  # fmt: skip
-    click.echo(f"Replaying {selection.describe()} with {overrides.describe()}, {concurrency} at a time...")
-    with click.progressbar(length=limit, label="calls", show_pos=True) as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(1)
-
-        run = replay_runs.run_batch(store, selection, overrides, name=name, concurrency=concurrency, progress=progress)
-    click.echo(f'Run "{run.name}" (id {run.id}) on {run.provider}:')
-    click.echo("\n".join(summary_lines(run.summary)))
-    for item in run.items:
-        if item.error:
-            click.echo(f"  error  {item.original.id}  {item.error}")
-    click.echo(f'Open it again: obs replay --show-run "{run.name}", or on the dashboard\'s Replay page.')
-
-
-def _parse_params(given: tuple[str, ...]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for item in given:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--param")
-        try:
-            params[key] = json.loads(value)
-        except json.JSONDecodeError:
-            params[key] = value
-    return params
-
-
 @main.group()
 def spool() -> None:
     """Records the recorder could not write yet (database down, queue full, exit before catching up)."""
@@ -348,92 +218,6 @@ def spool_replay(database_url: str | None, spool_dir: Path | None) -> None:
         click.echo(f"records the database refused are kept in {rejected}", err=True)
 
 
-@main.group()
-def evals() -> None:
-    """Eval curation: sample interesting calls, see the datasets reviewers built, export one for an eval runner."""
-
-
-@evals.command(name="sample")
-@database_url_option
-@click.option("--since", default=config.EVAL_SAMPLE_SINCE, show_default=True, help="Window: 24h, 7d, 2w or a date.")
-@click.option("--per-rule", type=click.IntRange(1), default=config.EVAL_SAMPLE_PER_RULE, show_default=True)
-@click.option("--rule", "rules_", multiple=True, type=click.Choice(RULES), help="Only these rules (repeatable).")
-@click.option("--slow-ms", type=click.IntRange(0), default=config.EVAL_SLOW_MS, show_default=True)
-@click.option("--no-feature-p95", is_flag=True, help="Slow means only above --slow-ms, not above the feature's p95.")
-@click.option("--expensive-usd", type=click.FloatRange(0), default=config.EVAL_EXPENSIVE_USD, show_default=True)
-@click.option("--feature", default=None, help="Only calls of this feature.")
-@click.option("--model", default=None, help="Only calls to this model.")
-@click.option("--prompt-version", default=None, help="Only calls with this prompt version.")
-@click.option("--tenant", default=None, help="Only calls of this tenant.")
-@click.option("--text", default=None, help="Only calls whose messages or answer contain this text.")
-@click.option("--seed", type=int, default=None, help="Seed for a reproducible sample.")
-@friendly_errors
-def evals_sample(
-    database_url: str | None, since: str, per_rule: int, rules_: tuple[str, ...], slow_ms: int,
-    no_feature_p95: bool, expensive_usd: float, feature: str | None, model: str | None, prompt_version: str | None,
-    tenant: str | None, text: str | None, seed: int | None,
-) -> None:  # fmt: skip
-    """Queue up to --per-rule random calls per rule for triage (never a call already reviewed or in a dataset)."""
-    end = datetime.now(UTC)
-    settings = Settings(
-        start=parse_since(since, end), end=end, per_rule=per_rule, rules=rules_ or RULES, slow_ms=slow_ms,
-        slow_above_feature_p95=not no_feature_p95, expensive_usd=expensive_usd, feature=feature, model=model,
-        prompt_version=prompt_version, tenant_id=tenant, text=text, seed=seed,
-    )  # fmt: skip
-    store = Evals(Store(database_url))
-    result = store.sample(settings)
-    click.echo(
-        f"sampled {len(result.picks):,} calls from {settings.start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC "
-        f"({result.matching:,} calls match a rule and are not reviewed or in a dataset yet)"
-    )
-    click.echo(f"  {'rule':<12}{'matched':>9}{'taken':>7}")
-    for rule in settings.rules:
-        click.echo(f"  {rule:<12}{result.matched[rule]:>9,}{result.taken[rule]:>7,}")
-    if result.feature_p95 and "slow" in settings.rules and settings.slow_above_feature_p95:
-        p95 = ", ".join(f"{k or '(none)'} {v:,.0f} ms" for k, v in sorted(result.feature_p95.items(), key=str))
-        click.echo(f"feature p95 (slow rule): {p95}")
-    progress = store.progress()
-    click.echo(f"{progress.waiting:,} candidates wait in the triage queue (dashboard: Triage page)")
-
-
-@evals.command(name="list")
-@database_url_option
-@friendly_errors
-def evals_list(database_url: str | None) -> None:
-    """Datasets with their number of cases, and how many candidates wait in the triage queue."""
-    store = Evals(Store(database_url))
-    sets = store.datasets()
-    if sets.empty:
-        click.echo("no datasets yet: accept candidates on the Triage page")
-    else:
-        click.echo(f"{'dataset':<24}{'cases':>7}{'reviewers':>11}  last change")
-        for row in sets.itertuples():
-            click.echo(f"{row.dataset:<24}{row.cases:>7,}{row.reviewers:>11,}  {_when(row.last_ts)}")
-    progress = store.progress()
-    click.echo(f"triage queue: {progress.waiting:,} waiting, {progress.reviewed:,} of {progress.sampled:,} reviewed")
-
-
-@evals.command(name="export")
-@database_url_option
-@click.argument("name")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Default: stdout.")
-@friendly_errors
-def evals_export(database_url: str | None, name: str, fmt: str, output: Path | None) -> None:
-    """Write dataset NAME as JSONL (input messages, tools, ideal answer; OpenAI evals' input/ideal) or CSV."""
-    cases = Evals(Store(database_url)).require_dataset(name)
-    text = render(cases, fmt)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    if not output.parent.is_dir():
-        raise click.ClickException(f"{output}: folder {output.parent} does not exist")
-    partial = output.with_name(output.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(output)  # a failed export never leaves half a file where the old one was
-    click.echo(f"wrote {len(cases):,} cases of dataset {name!r} to {output} ({fmt})")
-
-
 def _when(value: Any) -> str:
     if value is None:
         return "-"
@@ -450,8 +234,13 @@ def _bytes(size: int) -> str:
 
 
 def _register() -> None:
+    """Command groups that live in their own modules (they import this one for its shared options)."""
     from obs.cli_alerts import alerts
+    from obs.cli_evals import evals
+    from obs.cli_replay import replay
 
+    main.add_command(replay)
+    main.add_command(evals)
     main.add_command(alerts)
 
 
