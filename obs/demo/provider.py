@@ -175,7 +175,7 @@ def _compose(
     temperature: float,
     rng: random.Random,
 ) -> str:
-    lowered = system.lower()
+    lowered = system.split("\n\n", 1)[0].lower()  # the instructions, not the context pasted below them
     if "rewrite" in lowered:  # query rewriting: keywords, ordered by the model's taste
         keys = list(dict.fromkeys(words(user)))
         if temperature > 0.5:

@@ -49,7 +49,7 @@ def triage(filters: Filters) -> None:
         st.info("Already in " + ", ".join(f"**{c.dataset}** (by {c.reviewer or '—'})" for c in others))
     left, right = st.columns([3, 2], gap="large")
     with left:
-        call_detail(call, filters)
+        call_detail(call, filters, narrow=True)
     with right:
         _actions(evals, case, call, reviewer)
 

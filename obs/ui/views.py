@@ -85,8 +85,9 @@ def drilldown(event: Any, filters: Filters, key: str) -> None:
 ROLE_AVATARS = {"system": "⚙️", "developer": "⚙️", "user": "user", "assistant": "assistant", "tool": "🛠️"}
 
 
-def call_detail(call: LLMCall, filters: Filters) -> None:
-    """The exact call: every message the model saw, what it answered, tokens, cost, timing, errors, links."""
+def call_detail(call: LLMCall, filters: Filters, *, narrow: bool = False) -> None:
+    """The exact call: every message the model saw, what it answered, tokens, cost, timing, errors, links.
+    ``narrow``: for a column beside other widgets (the numbers go on two rows so none is cut off)."""
     st.subheader(f"Call `{call.id}`")
     who = " · ".join(
         f"{label} **{value}**"
@@ -97,7 +98,7 @@ def call_detail(call: LLMCall, filters: Filters) -> None:
         if value
     )  # fmt: skip
     st.markdown(f"{_when(call.ts)} · model **{call.model}** → `{call.response_model or '—'}` · {who}")
-    cols = st.columns(6)
+    cols = st.columns(6) if not narrow else [*st.columns(3), *st.columns(3)]
     cols[0].metric("Prompt tokens", _num(call.prompt_tokens), help="Including cached tokens")
     cols[1].metric("Cached", _num(call.cached_tokens))
     cols[2].metric("Completion", _num(call.completion_tokens), help="Including reasoning tokens")
