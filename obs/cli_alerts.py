@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, datetime
 
 import click
@@ -28,16 +29,35 @@ def alerts() -> None:
 @alerts.command()
 @click.option("--at", "at_text", metavar="TIME", default=None, help="Check as of this ISO time (UTC); default now.")
 @click.option("--fail-on-firing", is_flag=True, help=f"Exit with status {FIRING_EXIT_CODE} if any alert fires.")
+@click.option("--every", type=click.IntRange(10), default=None, metavar="SECONDS",
+              help="Keep checking, every SECONDS (instead of cron); Ctrl+C stops.")  # fmt: skip
 @_options
-def check(database_url: str | None, at_text: str | None, fail_on_firing: bool) -> None:
+def check(database_url: str | None, at_text: str | None, fail_on_firing: bool, every: int | None) -> None:
     """Evaluate every enabled rule, record what opened or resolved, notify $OBS_ALERT_WEBHOOKS."""
     try:
-        at = datetime.fromisoformat(at_text) if at_text else datetime.now(UTC)
+        at = datetime.fromisoformat(at_text) if at_text else None
         hooks = notify.configured()
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
-    report = engine.check(Store(database_url), at, hooks)
+    if at is not None and every:
+        raise click.ClickException("--at and --every do not go together (a repeated check is always as of now)")
+    store = Store(database_url)
+    when = (at.replace(tzinfo=UTC) if at.tzinfo is None else at) if at else datetime.now(UTC)
+    if not every:
+        report = engine.check(store, when, hooks)
+        _print(report, bool(hooks))
+    try:
+        while every:  # Ctrl+C ends the loop; a check it interrupts is rolled back, nothing half-written
+            report = engine.check(store, datetime.now(UTC), hooks)
+            _print(report, bool(hooks))
+            time.sleep(every)
+    except KeyboardInterrupt:
+        return
+    if fail_on_firing and report.firing:
+        sys.exit(FIRING_EXIT_CODE)
+
+
+def _print(report: engine.CheckReport, notifying: bool) -> None:
     click.echo(
         f"checked {report.rules} rules at {report.at:%Y-%m-%d %H:%M:%S} UTC: {len(report.opened)} opened, "
         f"{len(report.still_firing) + len(report.reopened)} still firing, {len(report.resolved)} resolved"
@@ -46,12 +66,10 @@ def check(database_url: str | None, at_text: str | None, fail_on_firing: bool) -
                             ("resolved", report.resolved)):  # fmt: skip
         for message in messages:
             click.echo(f"  {label:<9}{message}")
-    if hooks or report.undelivered:
+    if notifying or report.undelivered:
         click.echo(f"notifications: {report.delivered} delivered, {len(report.undelivered)} waiting for a retry")
     for error in report.undelivered:
         click.echo(f"  not delivered (kept for the next check): {error}", err=True)
-    if fail_on_firing and report.firing:
-        sys.exit(FIRING_EXIT_CODE)
 
 
 @alerts.command(name="rules")

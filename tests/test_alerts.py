@@ -309,3 +309,25 @@ def test_cli_check_reports_and_can_fail_for_cron(tmp_path: Path, monkeypatch: py
     listed = runner.invoke(main, ["alerts", "rules", "--database-url", url])
     assert listed.exit_code == 0 and "Error rate of a feature" in listed.output
     assert runner.invoke(main, ["alerts", "disable", "999", "--database-url", url]).exit_code == 1
+
+
+def test_cli_check_every_keeps_checking_until_interrupted(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'obs.db'}"
+    Store(url).close()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "obs"), "alerts", "check", "--every", "10", "--database-url", url],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # the first check has run; the command now sleeps until the next one
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert first.startswith("checked 8 rules") and proc.returncode == 0, err
+    both = CliRunner().invoke(main, ["alerts", "check", "--at", "2026-11-20T12:00:00", "--every", "10",
+                                     "--database-url", url])  # fmt: skip
+    assert both.exit_code == 1 and "do not go together" in both.output
