@@ -117,6 +117,7 @@ llm_calls = Table(
     Column("is_refusal", Boolean, nullable=False, default=False),
     Column("user_feedback", Text),
     Column("content_state", Text, nullable=False, default="full"),
+    Column("privacy_policy", Text),
     Column("source", Text, nullable=False, default="sdk"),
     Column("replay_of", Text),
     Index(None, "ts"),
