@@ -57,6 +57,14 @@ PARAMS: dict[str, dict[str, Any]] = {
     "alert_history": {"start": NOW - timedelta(days=7), "end": NOW + timedelta(minutes=1)},
     "alert_rules": {},
     "alert_outbox": {},
+    "retention_plan": {"content_before": NOW - timedelta(days=2), "delete_before": NOW - timedelta(days=5),
+                       "keep_before": NOW - timedelta(days=4)},
+    "retention_delete_batch": {"delete_before": NOW - timedelta(days=5), "keep_before": NOW - timedelta(days=4),
+                               "limit": 1000},
+    "retention_expire_batch": {"content_before": NOW - timedelta(days=2), "delete_before": NOW - timedelta(days=5),
+                               "keep_before": NOW - timedelta(days=4), "limit": 1000},
+    "retention_spans_batch": {"delete_before": NOW - timedelta(days=5), "keep_before": NOW - timedelta(days=4),
+                              "limit": 1000},
 }  # fmt: skip
 
 #: Columns that differ by nature between runs or engines (random order, physical size).
