@@ -227,8 +227,11 @@ def _bytes(size: int) -> str:
 
 def _register() -> None:
     from obs.cli_alerts import alerts
+    from obs.cli_privacy import privacy, retention_group
 
     main.add_command(alerts)
+    main.add_command(retention_group)
+    main.add_command(privacy)
 
 
 _register()
