@@ -57,6 +57,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "alert_history": {"start": NOW - timedelta(days=7), "end": NOW + timedelta(minutes=1)},
     "alert_rules": {},
     "alert_outbox": {},
+    "redaction_calls": {"start": NOW - timedelta(days=7), "end": NOW, "limit": 50},
     "retention_plan": {"content_before": NOW - timedelta(days=2), "delete_before": NOW - timedelta(days=5),
                        "keep_before": NOW - timedelta(days=4)},
     "retention_delete_batch": {"delete_before": NOW - timedelta(days=5), "keep_before": NOW - timedelta(days=4),
