@@ -17,11 +17,12 @@ from obs import queries
 from obs.alerts import engine, notify
 from obs.store import Store
 from tests.conftest import POSTGRES_URL, SKIP_POSTGRES, reset_postgres
-from tests.factories import seeded_calls, thumbs_down
+from tests.factories import make_span, seeded_calls, thumbs_down
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CALLS = seeded_calls(NOW)
 FEEDBACK = thumbs_down(CALLS)
+SPANS = [make_span(c.trace_id, c.ts) for c in CALLS[::10]]
 
 #: Parameters for every query in sql/; a new query must add its own here (the meta-test checks).
 PARAMS: dict[str, dict[str, Any]] = {
@@ -75,7 +76,7 @@ ENGINE_SPECIFIC = {"store_size", "storage_by_table"}
 
 def _seed(url: str) -> Store:
     store = Store(url)
-    store.write_batch(CALLS, feedback_=FEEDBACK)
+    store.write_batch(CALLS, SPANS, FEEDBACK)
     # Alert events for the alert queries to read, and a webhook nobody listens on: its notifications stay queued.
     engine.check(store, NOW, webhooks=[notify.Webhook.parse("http://127.0.0.1:9/hook")], attempts=1)
     return store
