@@ -13,6 +13,7 @@ from obs import config
 from obs.privacy import policy as p
 from obs.privacy.analyzer import Analyzer, default_analyzer
 from obs.privacy.preview import Preview, TextPreview, pasted_call, preview
+from obs.privacy.redact import resolve
 from obs.privacy.step import PrivacyStep
 from obs.ui.state import Filters, current_store, query
 
@@ -20,7 +21,7 @@ DEFAULT_ROW = "(default)"
 SAMPLE_TEXT = ("Hi, this is Maria Garcia from Springfield. My card 4111 1111 1111 1111 was charged twice; "
                "reach me at maria.garcia@example.com or +1 415-555-0132.")  # fmt: skip
 #: One colour per entity family, so findings are easy to tell apart.
-COLOURS = {"PERSON": "#f9c74f", "LOCATION": "#90be6d", "EMAIL_ADDRESS": "#f94144", "PHONE_NUMBER": "#f8961e",
+COLOURS = {"PERSON": "#f9c74f", "LOCATION": "#90be6d", "EMAIL_ADDRESS": "#ff8fa3", "PHONE_NUMBER": "#f8961e",
            "CREDIT_CARD": "#c77dff", "IBAN_CODE": "#c77dff", "URL": "#4cc9f0", "IP_ADDRESS": "#4cc9f0"}  # fmt: skip
 
 
@@ -44,7 +45,7 @@ def policies_editor(policies: p.Policies) -> None:
     """The policies as a table: edit modes, rates, thresholds, operators, add a feature, save to the file."""
     rows = [_row(DEFAULT_ROW, policies.default)] + [_row(name, pol) for name, pol in sorted(policies.features.items())]
     edited = st.data_editor(
-        pd.DataFrame(rows), num_rows="dynamic", hide_index=True, use_container_width=True, key="policy_table",
+        pd.DataFrame(rows), num_rows="dynamic", hide_index=True, width="stretch", key="policy_table",
         column_config={
             "feature": st.column_config.TextColumn("Feature", help=f"{DEFAULT_ROW} applies to every other feature"),
             "mode": st.column_config.SelectboxColumn("Mode", options=list(p.MODES), required=True),
@@ -103,8 +104,10 @@ def _render(result: Preview) -> None:
     findings = [(t, f) for t in result.texts for f in t.findings]
     st.markdown(f"**Findings** under the edited policy: {len(findings)} in {len(result.texts)} texts")
     if findings:
-        st.dataframe(pd.DataFrame([{"entity": f.entity, "score": round(f.score, 2), "text": t.text[f.start:f.end]}
-                                   for t, f in findings]), hide_index=True, use_container_width=True)  # fmt: skip
+        rows = [{"entity": f.entity, "score": round(f.score, 2), "text": t.text[f.start : f.end],
+                 "redacted": "yes" if f in resolve(t.findings) else "no: inside a better finding"}
+                for t, f in findings]  # fmt: skip
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     left, right = st.columns(2)
     left.markdown(f"**Stored now** — feature `{result.feature or DEFAULT_ROW}`, policy `{result.current.label}`")
     right.markdown(f"**Under the edited policy** — `{result.edited.operator}`, threshold {result.edited.threshold:g}")
@@ -116,7 +119,7 @@ def _render(result: Preview) -> None:
         with right.container(border=True):
             st.text(text.edited)
     st.markdown("**What the store would keep for this call** under the current policies")
-    st.json(result.stored, expanded=2)
+    st.json(result.stored, expanded=True)
 
 
 def _highlight(text: TextPreview) -> str:
