@@ -257,15 +257,18 @@ class Recorder:
             self._add("done", len(batch))
 
     def _to_records(self, events: list[Event]) -> list[Record]:
-        return self._prepare(events, encode=False)[0]
+        """Records to spool from the caller's thread or at exit: no analyzer there (see PrivacyStep.apply)."""
+        return self._prepare(events, encode=False, analyze=False)[0]
 
-    def _prepare(self, events: list[Event], encode: bool = True) -> tuple[list[Record], rows.EncodedBatch | None]:
+    def _prepare(
+        self, events: list[Event], encode: bool = True, analyze: bool = True
+    ) -> tuple[list[Record], rows.EncodedBatch | None]:
         """Records for the events and, when possible, their driver rows (encoded here, off the DB thread)."""
         codecs = self._codecs() if encode else None
         if self.privacy.policies().is_noop:  # the common case: one pass, each record encoded as it is built
             return self._build(events, codecs)
         # Privacy policies apply to the whole batch at once (one spaCy pass), before anything is encoded or spooled.
-        records = self.privacy.apply(self._build(events, None)[0])
+        records = self.privacy.apply(self._build(events, None)[0], analyze=analyze)
         encoded = rows.EncodedBatch() if codecs is not None else None
         if encoded is not None and codecs is not None:
             try:

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 import obs
+import obs.sdk
 from obs import queries
 from obs.privacy.policy import Policies, Policy, hash_user_id
 from obs.schema import metadata
@@ -172,3 +173,20 @@ def test_user_ids_are_stored_as_consistent_keyed_hashes(
     assert "alice@example.com" not in json.dumps(list(by_user))
 
 
+
+
+def test_calls_spooled_at_exit_hold_no_pii_and_replay_as_metadata_only(
+    client: tuple[openai.OpenAI, Store, Path], db_url: str
+) -> None:
+    """At exit there is no time for the analyzer: calls of a redacted feature are spooled without content."""
+    wrapped, store, spool = client
+    obs.configure(db_url, spool_dir=spool, privacy=Policies(default=Policy(mode="redact")))
+    send_planted(wrapped, "support")
+    recorder = obs.sdk.recorder()
+    recorder.shutdown(timeout=0)  # whatever the writer has not finished goes to the spool now
+    assert not any(value in everything_stored(store, spool) for values in PLANTED.values() for value in values)
+    recorder.replay_spool()
+    with store.engine.connect() as connection:
+        states = dict(connection.execute(sa.text("SELECT content_state, COUNT(*) FROM llm_calls GROUP BY 1")).all())
+    assert sum(states.values()) == len(PROMPTS) and set(states) <= {"redacted", "metadata_only"}
+    assert not any(value in everything_stored(store, spool) for values in PLANTED.values() for value in values)

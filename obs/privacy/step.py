@@ -66,12 +66,17 @@ class PrivacyStep:
                     self._policies = FAIL_CLOSED
             self._mtime = mtime
 
-    def apply(self, records: Sequence[Any]) -> list[Any]:
-        """The records as the policies allow them to be stored (unchanged when every policy is ``full``)."""
+    def apply(self, records: Sequence[Any], *, analyze: bool = True) -> list[Any]:
+        """The records as the policies allow them to be stored (unchanged when every policy is ``full``).
+
+        ``analyze=False`` (records spooled from the caller's thread under backpressure, or at exit within the exit
+        budget): no time for the analyzer, so calls that should be redacted keep their metadata only."""
         policies = self.policies()
         if policies.is_noop:
             return list(records)
         key = config.hash_key()
+        if not analyze:
+            return redact.apply(records, _without_redaction(policies), _no_find, key)
         try:
             return redact.apply(records, policies, _find if policies.redacts else _no_find, key)
         except Exception as exc:
