@@ -107,6 +107,10 @@ def test_planted_pii_never_reaches_the_store_under_redact(client: tuple[openai.O
     call = store.get_call(str(calls["id"].iloc[0]))
     assert call is not None and call.content_state == "redacted" and call.privacy_policy == "redact"
     assert call.content is not None and call.prompt_tokens  # metadata and the shape of the content survive
+    for call_id in calls["id"]:  # the response keeps its JSON shape, its text redacted like the output text
+        content = store.get_call(str(call_id)).content  # type: ignore[union-attr]
+        assert content is not None and isinstance(content.response, dict)
+        assert content.response["choices"][0]["message"]["content"] == content.output_text
     for entity in ("<EMAIL_ADDRESS>", "<PHONE_NUMBER>", "<CREDIT_CARD>", "<IBAN_CODE>", "<US_SSN>", "<PERSON>"):
         assert entity in stored
 

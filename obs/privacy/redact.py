@@ -13,8 +13,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import orjson
+
 from obs.privacy.policy import Policies, Policy, hash_user_id, sampled
 from obs.records import CallContent, LLMCall, Span
+from obs.serialize import RawJson
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,9 @@ def anonymize(text: str, findings: Iterable[Finding], operator: str, key: bytes 
 
 def texts_of(value: Any, key: str | None = None) -> Iterable[str]:
     """Every string inside a content value that may hold what somebody said."""
-    if isinstance(value, str):
+    if isinstance(value, RawJson):  # a provider's response, kept as its JSON text: look inside it
+        yield from texts_of(orjson.loads(str(value)), key)
+    elif isinstance(value, str):
         if key not in _STRUCTURAL_KEYS and len(value) >= _MIN_TEXT:
             yield value
     elif isinstance(value, dict):
@@ -83,6 +88,8 @@ def texts_of(value: Any, key: str | None = None) -> Iterable[str]:
 
 def rewrite(value: Any, replacements: dict[str, str], key: str | None = None) -> Any:
     """``value`` with every string found in ``replacements`` swapped for its redacted text."""
+    if isinstance(value, RawJson):
+        return rewrite(orjson.loads(str(value)), replacements, key)
     if isinstance(value, str):
         return value if key in _STRUCTURAL_KEYS else replacements.get(value, value)
     if isinstance(value, dict):
