@@ -1,12 +1,12 @@
 """Redaction throughput: calls per second with ~2 KB of text each, through the analyzer and through the writer.
 
-  analyzer  -- ``redact.apply`` on N calls under a ``redact`` policy: every text through spaCy and the pattern
-               recognizers; once with texts batched through ``nlp.pipe`` (what the writer does), once one
-               ``nlp(text)`` per string, to show what batching buys;
-  writer    -- N wrapped-call events enqueued to a Recorder writing to a SQLite file under ``redact``, timed until
-               flush() returns with every row committed; beside the same under ``full``.
+analyzer  -- ``redact.apply`` on N calls under a ``redact`` policy: every text through spaCy and the pattern
+             recognizers; once with texts batched through ``nlp.pipe`` (what the writer does), once one
+             ``nlp(text)`` per string, to show what batching buys;
+writer    -- N wrapped-call events enqueued to a Recorder writing to a SQLite file under ``redact``, timed until
+             flush() returns with every row committed; beside the same under ``full``.
 
-    .venv/bin/python -m bench.redaction [--calls 300]
+  .venv/bin/python -m bench.redaction [--calls 300]
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ def text(rng: random.Random, size: int) -> str:
         roll = rng.random()
         name = rng.choice(NAMES)
         if roll < 0.1:
-            parts.append(f"Contact {name} at {name.split()[0].lower()}@example.com or +1 415-555-{rng.randrange(1000, 9999)}.")
+            parts.append(
+                f"Contact {name} at {name.split()[0].lower()}@example.com or +1 415-555-{rng.randrange(1000, 9999)}."
+            )
         elif roll < 0.15:
             parts.append(f"The card ending 4111 1111 1111 1111 was charged, customer {name}.")
         else:
@@ -63,7 +65,10 @@ def event(i: int, rng: random.Random) -> CallEvent:
     body = {"id": f"chatcmpl-{i}", "object": "chat.completion", "created": 1_764_000_000, "model": "gpt-5-mini",
             "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer}}],
             "usage": {"prompt_tokens": 300, "completion_tokens": 250, "total_tokens": 550}}  # fmt: skip
-    messages = [{"role": "system", "content": "You answer support tickets."}, {"role": "user", "content": text(rng, 900)}]
+    messages = [
+        {"role": "system", "content": "You answer support tickets."},
+        {"role": "user", "content": text(rng, 900)},
+    ]
     return CallEvent(kind="chat", call_id=f"r{i:08d}", trace_id=f"t{i:08d}", parent_id=None, ts=datetime.now(UTC),
                      start_ns=0, end_ns=800_000_000, request=snapshot({"model": "gpt-5-mini", "messages": messages}),
                      response=ChatCompletion.model_validate(body), attrs={"feature": "support"})  # fmt: skip

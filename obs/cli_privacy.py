@@ -33,8 +33,8 @@ def retention_group() -> None:
               help=f"Calls older than this are deleted (default ${config.ENV_RETENTION_DELETE_DAYS} "
                    f"or {config.RETENTION_DELETE_DAYS_DEFAULT}).")  # fmt: skip
 @click.option("--keep-days", type=click.IntRange(min=0), default=None,
-              help=f"Calls with feedback or in an eval set are kept this long (default ${config.ENV_RETENTION_KEEP_DAYS} "
-                   f"or {config.RETENTION_KEEP_DAYS_DEFAULT}).")  # fmt: skip
+              help=f"Calls with feedback or in an eval set are kept this long "
+                   f"(default ${config.ENV_RETENTION_KEEP_DAYS} or {config.RETENTION_KEEP_DAYS_DEFAULT}).")  # fmt: skip
 @click.option("--batch", type=click.IntRange(min=1), default=config.RETENTION_BATCH, show_default=True,
               help="Rows per transaction.")  # fmt: skip
 @_options
@@ -111,5 +111,5 @@ def redact_text(text: str, feature: str | None) -> None:
         raise click.ClickException(str(exc)) from None
     findings = default_analyzer().find([text], policy)[0]
     for f in sorted(findings, key=lambda f: f.start):
-        click.echo(f"  {f.entity:<14} {f.score:.2f}  {text[f.start:f.end]!r}")
+        click.echo(f"  {f.entity:<14} {f.score:.2f}  {text[f.start : f.end]!r}")
     click.echo(anonymize(text, findings, policy.operator, config.hash_key()))

@@ -278,9 +278,7 @@ class Recorder:
                 encoded = None
         return records, encoded
 
-    def _build(
-        self, events: list[Event], codecs: rows.Codecs | None
-    ) -> tuple[list[Record], rows.EncodedBatch | None]:
+    def _build(self, events: list[Event], codecs: rows.Codecs | None) -> tuple[list[Record], rows.EncodedBatch | None]:
         records: list[Record] = []
         encoded = rows.EncodedBatch() if codecs is not None else None
         yielded = time.perf_counter()

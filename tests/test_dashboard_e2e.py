@@ -48,8 +48,10 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if k != "OBS_DASHBOARD_PASSWORD"}
     # The Redaction page reads (and saves) this policy file, never one in the working directory.
     policy_file = folder / "obs-privacy.toml"
-    policy_file.write_text('[default]\nmode = "full"\n\n[features.help_answer]\nmode = "redact"\n\n'
-                           '[features.ticket_triage]\nmode = "sample"\nsample_rate = 0.2\nsample_redact = true\n')
+    policy_file.write_text(
+        '[default]\nmode = "full"\n\n[features.help_answer]\nmode = "redact"\n\n'
+        '[features.ticket_triage]\nmode = "sample"\nsample_rate = 0.2\nsample_redact = true\n'
+    )
     env["OBS_PRIVACY_FILE"] = str(policy_file)
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "obs"), "dashboard", "--port", str(port), "--database-url", url],

@@ -53,7 +53,7 @@ def test_a_feature_inherits_what_it_leaves_out_from_the_default(tmp_path: Path) 
     ("text", "message"),
     [
         ('[default]\nmode = "scramble"', "mode 'scramble' is not one of full, redact, metadata_only, sample"),
-        ('[features.chat]\nsample_rate = 3', "[features.chat]: sample_rate 3.0 must be between 0 and 1"),
+        ("[features.chat]\nsample_rate = 3", "[features.chat]: sample_rate 3.0 must be between 0 and 1"),
         ('[default]\nentities = "EMAIL"', "entities must be a list"),
         ('[default]\nmdoe = "redact"', "unknown key 'mdoe'"),
         ("[default\n", "is not valid TOML"),
@@ -102,7 +102,8 @@ def test_redaction_reaches_system_prompt_messages_tool_arguments_response_and_to
     content = CallContent(
         system_prompt=f"escalate to {secret}",
         messages=[{"role": "user", "content": [{"type": "text", "text": f"I am {secret}"}]},
-                  {"role": "assistant", "tool_calls": [{"id": "c1", "function": {"arguments": f'{{"to": "{secret}"}}'}}]}],
+                  {"role": "assistant",
+                   "tool_calls": [{"id": "c1", "function": {"arguments": f'{{"to": "{secret}"}}'}}]}],
         response={"id": "r1", "choices": [{"message": {"content": f"Hello {secret}"}}]},
         tool_calls=[{"id": "c2", "function": {"arguments": f'{{"cc": "{secret}"}}'}}],
         output_text=f"Hello {secret}",

@@ -68,13 +68,17 @@ def client(db_url: str, tmp_path: Path) -> Iterator[tuple[openai.OpenAI, Store, 
 def send_planted(client: openai.OpenAI, feature: str) -> None:
     for i, prompt in enumerate(PROMPTS):
         with obs.trace("support", user_id=f"user-{i % 3}", feature=feature):
-            messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
+            messages: list[dict[str, Any]] = [
+                {"role": "system", "content": SYSTEM},
+                {"role": "user", "content": prompt},
+            ]
             if i == 0:  # a tool round trip: PII in the arguments the model chose and in the tool's answer
                 messages += [
                     {"role": "assistant", "content": None, "tool_calls": [
                         {"id": "call_1", "type": "function", "function": {"name": "lookup_customer",
                                                                            "arguments": TOOL_ARGS}}]},
-                    {"role": "tool", "tool_call_id": "call_1", "content": "Customer Jonathan Whitaker, +1 415-555-0132"},
+                    {"role": "tool", "tool_call_id": "call_1",
+                     "content": "Customer Jonathan Whitaker, +1 415-555-0132"},
                     {"role": "user", "content": prompt},
                 ]  # fmt: skip
             client.chat.completions.create(model="gpt-5-mini", messages=messages, tools=TOOLS)  # type: ignore[arg-type]
@@ -93,7 +97,9 @@ def everything_stored(store: Store, spool: Path) -> str:
     return "\n".join(parts)
 
 
-def test_planted_pii_never_reaches_the_store_under_redact(client: tuple[openai.OpenAI, Store, Path], db_url: str) -> None:
+def test_planted_pii_never_reaches_the_store_under_redact(
+    client: tuple[openai.OpenAI, Store, Path], db_url: str
+) -> None:
     wrapped, store, spool = client
     obs.configure(db_url, spool_dir=spool, privacy=Policies(default=Policy(mode="redact")))
     send_planted(wrapped, "support")
@@ -101,8 +107,8 @@ def test_planted_pii_never_reaches_the_store_under_redact(client: tuple[openai.O
     stored = everything_stored(store, spool)
     leaked = [value for values in PLANTED.values() for value in values if value in stored]
     assert leaked == []
-    calls = queries.run("calls_page", store, start=_EPOCH, end=_FUTURE, status=None, refusals_only=0,
-                        feedback=None, search=None, limit=100, offset=0, unpriced_only=0, prompt_version=None)  # fmt: skip
+    calls = queries.run("calls_page", store, start=_EPOCH, end=_FUTURE, status=None, refusals_only=0, feedback=None,
+                        search=None, limit=100, offset=0, unpriced_only=0, prompt_version=None)  # fmt: skip
     assert len(calls) == len(PROMPTS)
     call = store.get_call(str(calls["id"].iloc[0]))
     assert call is not None and call.content_state == "redacted" and call.privacy_policy == "redact"
@@ -129,7 +135,9 @@ def test_metadata_only_stores_no_content_at_all(client: tuple[openai.OpenAI, Sto
     assert not any(value in stored for values in PLANTED.values() for value in values)
 
 
-def test_other_features_keep_full_content_under_the_default(client: tuple[openai.OpenAI, Store, Path], db_url: str) -> None:
+def test_other_features_keep_full_content_under_the_default(
+    client: tuple[openai.OpenAI, Store, Path], db_url: str
+) -> None:
     wrapped, store, spool = client
     obs.configure(db_url, spool_dir=spool, privacy=Policies(features={"support": Policy(mode="metadata_only")}))
     with obs.trace("chat", feature="chitchat"):
@@ -175,8 +183,6 @@ def test_user_ids_are_stored_as_consistent_keyed_hashes(
     assert by_user == {alice: 2, hash_user_id("bob", b"test-secret"): 1}
     assert alice != hash_user_id("alice@example.com", b"another key")
     assert "alice@example.com" not in json.dumps(list(by_user))
-
-
 
 
 def test_calls_spooled_at_exit_hold_no_pii_and_replay_as_metadata_only(

@@ -126,7 +126,7 @@ class Analyzer:
 def _engine_class() -> type:
     from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
 
-    class Engine(SpacyNlpEngine):  # type: ignore[misc]
+    class Engine(SpacyNlpEngine):
         """spaCy without a lemmatizer: context words are matched on the lower-cased token instead."""
 
         def _doc_to_nlp_artifact(self, doc: Any, language: str) -> NlpArtifacts:
@@ -137,7 +137,7 @@ def _engine_class() -> type:
     return Engine
 
 
-def _Engine(**kwargs: Any) -> Any:  # noqa: N802 - builds the class on first use (presidio imports are slow)
+def _Engine(**kwargs: Any) -> Any:
     return _engine_class()(**kwargs)
 
 

@@ -156,7 +156,7 @@ _FIELDS = ("mode", "sample_rate", "sample_redact", "entities", "threshold", "ope
 def _policy(data: Any, where: str, base: Policy) -> Policy:
     """A policy from its table; keys it leaves out come from ``base`` (a feature inherits the default)."""
     if not isinstance(data, Mapping):
-        raise PolicyError(f"{where}: expected a table like {{ mode = \"redact\" }}")
+        raise PolicyError(f'{where}: expected a table like {{ mode = "redact" }}')
     unknown = set(data) - set(_FIELDS)
     if unknown:
         raise PolicyError(f"{where}: unknown key {sorted(unknown)[0]!r} (expected {', '.join(_FIELDS)})")
@@ -171,7 +171,7 @@ def _policy(data: Any, where: str, base: Policy) -> Policy:
         if "entities" in data:
             entities = data["entities"]
             if isinstance(entities, str) or not isinstance(entities, list | tuple):
-                raise PolicyError(f"{where}: entities must be a list like [\"EMAIL_ADDRESS\", \"PERSON\"]")
+                raise PolicyError(f'{where}: entities must be a list like ["EMAIL_ADDRESS", "PERSON"]')
             values["entities"] = tuple(str(e).strip().upper() for e in entities)
         if "threshold" in data:
             values["threshold"] = float(data["threshold"])
@@ -193,7 +193,9 @@ def load(path: Path) -> Policies:
     try:
         data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise PolicyError(f"policy file {path} is not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}")
+        raise PolicyError(
+            f"policy file {path} is not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}"
+        ) from None
     return parse(data, f"policy file {path}")
 
 

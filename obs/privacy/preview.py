@@ -10,7 +10,7 @@ from typing import Any
 
 from obs.privacy import redact
 from obs.privacy.policy import Policies, Policy
-from obs.privacy.redact import Finding, Find
+from obs.privacy.redact import Find, Finding
 from obs.records import CallContent, LLMCall
 
 
@@ -49,9 +49,12 @@ def preview(call: LLMCall, policies: Policies, edited: Policy, find: Find, key: 
     shown = find(texts, _redacting(edited))
     under_current = find(texts, _redacting(current)) if current.redacts else [[] for _ in texts]
     items = tuple(
-        TextPreview(text, tuple(sorted(f, key=lambda x: x.start)),
-                    redact.anonymize(text, c, current.operator, key) if current.redacts else text,
-                    redact.anonymize(text, f, edited.operator, key))  # fmt: skip
+        TextPreview(
+            text,
+            tuple(sorted(f, key=lambda x: x.start)),
+            redact.anonymize(text, c, current.operator, key) if current.redacts else text,
+            redact.anonymize(text, f, edited.operator, key),
+        )
         for text, f, c in zip(texts, shown, under_current, strict=True)
     )
     stored_call = redact.apply([call], policies, find, key)[0]

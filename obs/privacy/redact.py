@@ -112,9 +112,7 @@ def redact_content(content: CallContent, replacements: dict[str, str]) -> CallCo
     return replace(content, **{name: rewrite(getattr(content, name), replacements) for name in _REDACTED_FIELDS})
 
 
-def apply(
-    records: Sequence[Any], policies: Policies, find: Find, key: bytes = b""
-) -> list[Any]:
+def apply(records: Sequence[Any], policies: Policies, find: Find, key: bytes = b"") -> list[Any]:
     """The records as they may be stored under ``policies``: content kept, redacted, sampled or dropped, user
     ids hashed when asked. Calls redacted under one policy are analyzed together (one batch through the model)."""
     out = list(records)

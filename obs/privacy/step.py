@@ -61,7 +61,9 @@ class PrivacyStep:
                 self._policies = load(path)
             except PolicyError as exc:
                 # Keep the last good policies; with none, store no content rather than content nobody vetted.
-                log.error("obs: %s; %s", exc, "keeping the previous policies" if self._mtime else "storing metadata only")
+                log.error(
+                    "obs: %s; %s", exc, "keeping the previous policies" if self._mtime else "storing metadata only"
+                )
                 if self._mtime is None:
                     self._policies = FAIL_CLOSED
             self._mtime = mtime

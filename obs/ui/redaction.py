@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -76,7 +76,10 @@ def preview_section(filters: Filters, policies: p.Policies) -> None:
         if calls.empty:
             st.info("No call with content in this window: paste a text instead.")
             return
-        labels = {f"{r.ts:%m-%d %H:%M} · {r.feature or '—'} · {r.model} · {r.id}": r.id for r in calls.itertuples()}
+        labels = {
+            f"{row['ts']:%m-%d %H:%M} · {row['feature'] or '—'} · {row['model']} · {row['id']}": str(row["id"])
+            for row in calls.to_dict("records")
+        }  # a label per call: when, feature, model, id
         chosen = st.selectbox("Call", list(labels))
         call = current_store().get_call(str(labels[chosen]))
         if call is None or call.content is None:
@@ -95,7 +98,7 @@ def preview_section(filters: Filters, policies: p.Policies) -> None:
     threshold = b.slider("Score threshold", 0.0, 1.0, float(current.threshold), 0.05)
     operator = c.selectbox("Operator", list(p.OPERATORS), index=list(p.OPERATORS).index(current.operator))
     edited = replace(current, mode="redact", entities=tuple(entities) or current.entities, threshold=threshold,
-                     operator=cast(p.Operator, operator))  # fmt: skip
+                     operator=operator)  # fmt: skip
     result = preview(call, policies, edited, analyzer().find, config.hash_key())
     _render(result)
 
