@@ -180,3 +180,35 @@ def test_privacy_show_lists_policies_and_rejects_a_bad_file(tmp_path: Path) -> N
     path.write_text("[default]\nmode = 1.5\n[default]")
     code, out = obs("privacy", "show", env={"OBS_PRIVACY_FILE": str(path)})
     assert code == 1 and "is not valid TOML" in out and "Traceback" not in out
+
+
+def test_a_saved_policy_file_reads_back_in_toml_and_in_json(tmp_path: Path) -> None:
+    policies = p.Policies(
+        default=p.Policy(mode="redact", operator="hash"),
+        features={"chat bot": p.Policy(mode="sample", sample_rate=0.5), "billing": p.Policy(mode="metadata_only")},
+        hash_user_ids=True,
+    )
+    for name in ("obs-privacy.toml", "obs-privacy.json"):
+        p.save(policies, tmp_path / name)
+        assert p.load(tmp_path / name) == policies
+
+
+def test_spans_of_a_redacted_feature_are_redacted_and_of_a_metadata_only_feature_emptied() -> None:
+    from obs.privacy import redact
+    from tests.factories import make_span
+
+    secret = "maria@example.com"
+
+    def find(texts: list[str], policy: p.Policy) -> list[list[Finding]]:
+        return [[Finding("EMAIL_ADDRESS", t.index(secret), t.index(secret) + len(secret), 1.0)] if secret in t
+                 else [] for t in texts]  # fmt: skip
+
+    now = datetime.now(UTC)
+    spans = [make_span("t1", now, feature="support", input={"query": f"orders of {secret}"}, output=[secret + " x"]),
+             make_span("t2", now, feature="billing", input={"q": secret}, user_id="alice")]  # fmt: skip
+    policies = p.Policies(features={"support": p.Policy(mode="redact"), "billing": p.Policy(mode="metadata_only")},
+                          hash_user_ids=True)  # fmt: skip
+    redacted, emptied = redact.apply(spans, policies, find, b"k")
+    assert redacted.input == {"query": "orders of <EMAIL_ADDRESS>"} and redacted.output == ["<EMAIL_ADDRESS> x"]
+    assert emptied.input is None and emptied.output is None
+    assert emptied.user_id == p.hash_user_id("alice", b"k")

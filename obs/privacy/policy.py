@@ -219,9 +219,12 @@ def dumps(policies: Policies) -> str:
 
 
 def save(policies: Policies, path: Path) -> None:
-    """Write the policy file atomically (a writer reading it mid-save sees the old or the new one)."""
+    """Write the policy file atomically (a writer reading it mid-save sees the old or the new one); JSON when
+    the file name ends in .json, else TOML."""
     text = dumps(policies)
     parse(tomllib.loads(text))  # never write a file the reader would refuse
+    if path.suffix == ".json":
+        text = json.dumps(tomllib.loads(text), indent=2) + "\n"
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
