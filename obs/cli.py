@@ -237,11 +237,14 @@ def _register() -> None:
     """Command groups that live in their own modules (they import this one for its shared options)."""
     from obs.cli_alerts import alerts
     from obs.cli_evals import evals
+    from obs.cli_privacy import privacy, retention_group
     from obs.cli_replay import replay
 
     main.add_command(replay)
     main.add_command(evals)
     main.add_command(alerts)
+    main.add_command(retention_group)
+    main.add_command(privacy)
 
 
 _register()

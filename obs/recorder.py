@@ -28,6 +28,8 @@ import sqlalchemy as sa
 from obs import config, db, rows
 from obs.extract import CallEvent, build_call
 from obs.pricing import Pricer, default_pricer
+from obs.privacy.policy import Policies
+from obs.privacy.step import PrivacyStep
 from obs.records import CallContent, Feedback, LLMCall, Span
 from obs.spool import Record, Spool
 from obs.store import Store
@@ -69,8 +71,11 @@ class Recorder:
         spool_dir: Any = None,
         pricer: Pricer | None = None,
         refusal_patterns: Iterable[str] | None = None,
+        privacy: Policies | None = None,
     ) -> None:
         self.database_url = database_url or config.database_url()
+        #: What is stored per feature: ``privacy`` when given, else the policy file (OBS_PRIVACY_FILE).
+        self.privacy = PrivacyStep(privacy)
         self.spool = Spool(Path(spool_dir) if spool_dir else config.spool_dir_for(self.database_url))
         self._pricer = pricer
         self.refusal_patterns = tuple(refusal_patterns or config.REFUSAL_PATTERNS)
@@ -252,12 +257,29 @@ class Recorder:
             self._add("done", len(batch))
 
     def _to_records(self, events: list[Event]) -> list[Record]:
-        return self._prepare(events, encode=False)[0]
+        """Records to spool from the caller's thread or at exit: no analyzer there (see PrivacyStep.apply)."""
+        return self._prepare(events, encode=False, analyze=False)[0]
 
-    def _prepare(self, events: list[Event], encode: bool = True) -> tuple[list[Record], rows.EncodedBatch | None]:
+    def _prepare(
+        self, events: list[Event], encode: bool = True, analyze: bool = True
+    ) -> tuple[list[Record], rows.EncodedBatch | None]:
         """Records for the events and, when possible, their driver rows (encoded here, off the DB thread)."""
-        records: list[Record] = []
         codecs = self._codecs() if encode else None
+        if self.privacy.policies().is_noop:  # the common case: one pass, each record encoded as it is built
+            return self._build(events, codecs)
+        # Privacy policies apply to the whole batch at once (one spaCy pass), before anything is encoded or spooled.
+        records = self.privacy.apply(self._build(events, None)[0], analyze=analyze)
+        encoded = rows.EncodedBatch() if codecs is not None else None
+        if encoded is not None and codecs is not None:
+            try:
+                for record in records:
+                    encoded.add(record, codecs)
+            except Exception:  # the write path finds and sets aside the record that cannot be stored
+                encoded = None
+        return records, encoded
+
+    def _build(self, events: list[Event], codecs: rows.Codecs | None) -> tuple[list[Record], rows.EncodedBatch | None]:
+        records: list[Record] = []
         encoded = rows.EncodedBatch() if codecs is not None else None
         yielded = time.perf_counter()
         for event in events:

@@ -70,6 +70,8 @@ class LLMCall:
     is_refusal: bool = False
     user_feedback: str | None = None
     content_state: ContentState = "full"
+    #: The privacy policy the call was stored under (``full``, ``redact``, ``metadata_only``, ``sample:0.1``...).
+    privacy_policy: str | None = None
     source: Source = "sdk"
     replay_of: str | None = None
     content: CallContent | None = field(default=None, compare=False)

@@ -119,6 +119,7 @@ llm_calls = Table(
     Column("content_state", Text, nullable=False, default="full"),
     Column("source", Text, nullable=False, default="sdk"),
     Column("replay_of", Text),
+    Column("privacy_policy", Text),  # the privacy policy the call was stored under (migration 0004)
     Index(None, "ts"),
     Index(None, "trace_id"),
     Index(None, "feature", "ts"),

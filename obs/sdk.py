@@ -10,6 +10,7 @@ from typing import Any, ParamSpec, TypeVar
 from obs import clock, config, instrument
 from obs.context import SpanHandle, observe_decorator
 from obs.extract import CallEvent
+from obs.privacy.policy import Policies
 from obs.recorder import Recorder, RecorderStats
 from obs.records import Feedback, Span, new_span_id
 
@@ -28,8 +29,11 @@ def configure(
     *,
     spool_dir: str | Path | None = None,
     refusal_patterns: Iterable[str] | None = None,
+    privacy: Policies | None = None,
 ) -> None:
-    """Point the recorder somewhere else (OBS_DATABASE_URL / OBS_SPOOL_DIR otherwise); flushes the old one."""
+    """Point the recorder somewhere else (OBS_DATABASE_URL / OBS_SPOOL_DIR otherwise); flushes the old one.
+
+    ``privacy``: the privacy policies to store calls under (default: the policy file, OBS_PRIVACY_FILE)."""
     global _recorder
     with _lock:
         old, _recorder = _recorder, None
@@ -37,6 +41,7 @@ def configure(
             database_url=config.normalize_database_url(database_url) if database_url else None,
             spool_dir=Path(spool_dir) if spool_dir else None,
             refusal_patterns=tuple(refusal_patterns) if refusal_patterns is not None else None,
+            privacy=privacy,
         )
     if old is not None:
         old.shutdown(timeout=config.exit_timeout())
@@ -53,6 +58,7 @@ def recorder() -> Recorder:
                     _settings.get("database_url"),
                     spool_dir=_settings.get("spool_dir"),
                     refusal_patterns=_settings.get("refusal_patterns"),
+                    privacy=_settings.get("privacy"),
                 )
             current = _recorder
     return current

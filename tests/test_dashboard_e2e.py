@@ -58,6 +58,13 @@ def dashboard(demo_store: str) -> Iterator[str]:
     url = demo_store
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "OBS_DASHBOARD_PASSWORD"}
+    # The Redaction page reads (and saves) this policy file, never one in the working directory.
+    policy_file = Path(demo_store.removeprefix("sqlite:///")).parent / "obs-privacy.toml"
+    policy_file.write_text(
+        '[default]\nmode = "full"\n\n[features.help_answer]\nmode = "redact"\n\n'
+        '[features.ticket_triage]\nmode = "sample"\nsample_rate = 0.2\nsample_redact = true\n'
+    )
+    env["OBS_PRIVACY_FILE"] = str(policy_file)
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "obs"), "dashboard", "--port", str(port), "--database-url", url],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -221,3 +228,27 @@ def _refusal_and_fix(url: str) -> tuple[LLMCall, str]:
             return call, fixed
     store.close()
     raise AssertionError("the demo store has no refused help answer that the v2 wording fixes")
+
+
+def test_redaction_preview_shows_findings_and_both_redactions_of_a_pasted_text(dashboard: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{dashboard}/Redaction?window=30d")
+        expect(page.get_by_text("Policies from")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Findings under the edited policy")).to_be_visible(timeout=60_000)
+        page.get_by_text("Pasted text").click()
+        page.get_by_role("combobox", name="Feature (whose policy applies)").click()
+        page.get_by_role("option", name="help_answer").click()
+        # The planted email is marked with its entity, and neither column stores it.
+        expect(page.locator("mark").filter(has_text="maria.garcia@example.com")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("EMAIL_ADDRESS 1.00")).to_be_visible()
+        stored = page.locator("[data-testid='stText']")
+        expect(stored.first).to_contain_text("<EMAIL_ADDRESS>", timeout=30_000)
+        assert "maria.garcia@example.com" not in " ".join(stored.all_inner_texts())
+        expect(page.get_by_text("What the store would keep for this call")).to_be_visible()
+        page.screenshot(path=ARTIFACTS / "10-redaction.png", full_page=True)
+        browser.close()

@@ -20,11 +20,12 @@ from obs.evals import Evals, Settings
 from obs.schema import replay_run_items, replay_runs
 from obs.store import Store
 from tests.conftest import POSTGRES_URL, SKIP_POSTGRES, reset_postgres
-from tests.factories import make_call, seeded_calls, thumbs_down
+from tests.factories import make_call, make_span, seeded_calls, thumbs_down
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CALLS = seeded_calls(NOW)
 FEEDBACK = thumbs_down(CALLS)
+SPANS = [make_span(c.trace_id, c.ts) for c in CALLS[::10]]
 
 #: Parameters for every query in sql/; a new query must add its own here (the meta-test checks).
 PARAMS: dict[str, dict[str, Any]] = {
@@ -72,6 +73,15 @@ PARAMS: dict[str, dict[str, Any]] = {
     "eval_queue": {"limit": 100},
     "eval_progress": {},
     "eval_datasets": {},
+    "redaction_calls": {"start": NOW - timedelta(days=7), "end": NOW, "limit": 50},
+    "retention_plan": {"content_before": NOW - timedelta(days=2), "delete_before": NOW - timedelta(days=5),
+                       "keep_before": NOW - timedelta(days=4)},
+    "retention_delete_batch": {"delete_before": NOW - timedelta(days=5), "keep_before": NOW - timedelta(days=4),
+                               "limit": 1000},
+    "retention_expire_batch": {"content_before": NOW - timedelta(days=2), "delete_before": NOW - timedelta(days=5),
+                               "keep_before": NOW - timedelta(days=4), "limit": 1000},
+    "retention_spans_batch": {"delete_before": NOW - timedelta(days=5), "keep_before": NOW - timedelta(days=4),
+                              "limit": 1000},
 }  # fmt: skip
 
 #: Columns that differ by nature between runs or engines (random order, physical size).
@@ -98,7 +108,7 @@ RUN_ITEMS = [
 
 def _seed(url: str) -> Store:
     store = Store(url)
-    store.write_batch([*CALLS, *REPLAYS], feedback_=FEEDBACK)
+    store.write_batch([*CALLS, *REPLAYS], SPANS, FEEDBACK)
     run = {"id": "run_1", "name": "friendly", "created_at": REPLAYED, "finished_at": REPLAYED, "provider": "demo",
            "calls": len(RUN_ITEMS), "summary": {"calls": len(RUN_ITEMS)}}  # fmt: skip
     items = [

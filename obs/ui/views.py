@@ -113,7 +113,7 @@ def call_detail(call: LLMCall, filters: Filters, *, narrow: bool = False) -> Non
         f"streamed **{'yes' if call.stream else 'no'}**",
         f"refusal **{'yes' if call.is_refusal else 'no'}**",
         f"feedback **{call.user_feedback or '—'}**",
-        f"content **{call.content_state}**",
+        f"content **{call.content_state}**" + (f" (policy `{call.privacy_policy}`)" if call.privacy_policy else ""),
     ]
     st.markdown(" · ".join(facts))
     if call.error:
