@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import openai
@@ -42,12 +41,6 @@ def record_calls(database_url: str, base_url: str, requests: list[dict[str, Any]
     assert recorder.flush(30)
     recorder.shutdown(timeout=1)
     return ids
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def fails(question: str, system: str, model: str = "gpt-5-mini") -> bool:

@@ -5,13 +5,7 @@ Screenshots land in test-artifacts/ (look at them: they are what a reviewer sees
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,23 +19,9 @@ from obs.records import LLMCall
 from obs.replay import Overrides, build_request
 from obs.replay_runs import Selection, run_batch
 from obs.store import Store
+from tests.browser import ARTIFACTS, CHROMIUM, FLAGS, dashboard_server, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("OBS_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
-
-if not CHROMIUM.exists() and os.environ.get("OBS_REQUIRE_BROWSER"):
-    raise RuntimeError("OBS_REQUIRE_BROWSER is set but /usr/bin/chromium is missing: apt-get install -y chromium")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it: apt-get install -y chromium)"
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -55,34 +35,14 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="module")
 def dashboard(demo_store: str) -> Iterator[str]:
-    url = demo_store
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "OBS_DASHBOARD_PASSWORD"}
     # The Redaction page reads (and saves) this policy file, never one in the working directory.
     policy_file = Path(demo_store.removeprefix("sqlite:///")).parent / "obs-privacy.toml"
     policy_file.write_text(
         '[default]\nmode = "full"\n\n[features.help_answer]\nmode = "redact"\n\n'
         '[features.ticket_triage]\nmode = "sample"\nsample_rate = 0.2\nsample_redact = true\n'
     )
-    env["OBS_PRIVACY_FILE"] = str(policy_file)
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "obs"), "dashboard", "--port", str(port), "--database-url", url],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"dashboard did not start: {proc.stdout.read() if proc.stdout else b''!r}")
-    yield base
-    proc.terminate()
-    proc.wait(10)
+    with dashboard_server(demo_store, {"OBS_PRIVACY_FILE": str(policy_file)}) as base:
+        yield base
 
 
 def test_from_overview_through_a_filter_to_a_call_and_its_trace(dashboard: str) -> None:

@@ -3,14 +3,8 @@ download the dataset's JSONL export and read it back. Screenshots land in test-a
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,11 +13,9 @@ from obs.demo.run import run_demo
 from obs.evals import Evals, Settings, read_jsonl
 from obs.evals.cases import input_messages
 from obs.store import Store
-from tests.test_dashboard_e2e import ARTIFACTS, CHROMIUM, FLAGS, free_port
+from tests.browser import ARTIFACTS, CHROMIUM, FLAGS, dashboard_server, needs_chromium
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it: apt-get install -y chromium)"
-)
+pytestmark = needs_chromium
 EDITED = "Refunds of yearly plans are prorated; see Billing > Refunds. (edited in the browser)"
 
 
@@ -37,26 +29,8 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
     now = datetime.now(UTC)
     assert Evals(store).sample(Settings(start=now - timedelta(days=30), end=now, per_rule=5, seed=1)).picks
     store.close()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"OBS_DASHBOARD_PASSWORD", "OBS_REVIEWER"}}
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "obs"), "dashboard", "--port", str(port), "--database-url", url],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"dashboard did not start: {proc.stdout.read() if proc.stdout else b''!r}")
-    yield base, url
-    proc.terminate()
-    proc.wait(10)
+    with dashboard_server(url, {"OBS_REVIEWER": None}) as base:
+        yield base, url
 
 
 def test_accept_a_call_into_a_new_dataset_then_download_its_export(dashboard: tuple[str, str]) -> None:

@@ -17,8 +17,9 @@ from obs.recorder import Recorder
 from obs.records import CallContent, LLMCall
 from obs.replay import Overrides, ReplayError, build_request, replay_call
 from obs.store import Store
+from tests.browser import free_port
 from tests.factories import make_call
-from tests.replay_support import FRIENDLY, QUESTION, SYSTEM, failing_question, free_port, messages, record_calls
+from tests.replay_support import FRIENDLY, QUESTION, SYSTEM, failing_question, messages, record_calls
 
 TRIAGE_TOOLS = [
     {

@@ -1,0 +1,64 @@
+"""What the browser tests share: Debian's Chromium, its flags, and `obs dashboard` served on a free port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("OBS_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+
+if not CHROMIUM.exists() and os.environ.get("OBS_REQUIRE_BROWSER"):
+    raise RuntimeError("OBS_REQUIRE_BROWSER is set but /usr/bin/chromium is missing: apt-get install -y chromium")
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it: apt-get install -y chromium)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def dashboard_server(url: str, env: Mapping[str, str | None] = {}) -> Iterator[str]:
+    """`obs dashboard` on ``url`` (no password; ``env`` adds or, with None, removes variables); yields its address."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if k != "OBS_DASHBOARD_PASSWORD"}
+    for key, value in env.items():
+        if value is None:
+            environment.pop(key, None)
+        else:
+            environment[key] = value
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "obs"), "dashboard", "--port", str(port), "--database-url", url],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"dashboard did not start: {proc.stdout.read() if proc.stdout else b''!r}")
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
