@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -182,7 +181,10 @@ def dashboard(database_url: str | None, host: str, port: int) -> None:
         sys.executable, "-m", "streamlit", "run", str(config.APP_PATH), "--server.address", host,
         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    raise SystemExit(subprocess.call(command, env=env, cwd=config.APP_PATH.parent))
+    # exec, not a child process: a supervisor's (or a test's) SIGTERM then stops Streamlit itself, never orphans it.
+    sys.stdout.flush()
+    os.chdir(config.APP_PATH.parent)
+    os.execve(sys.executable, command, env)
 
 
 def _is_loopback(host: str) -> bool:

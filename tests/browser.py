@@ -62,3 +62,6 @@ def dashboard_server(url: str, env: Mapping[str, str | None] = {}) -> Iterator[s
     finally:
         proc.terminate()
         proc.wait(10)
+    # `obs dashboard` execs Streamlit: stopping the process stops the server, nothing is left listening.
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the dashboard server outlived `obs dashboard`"
