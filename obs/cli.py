@@ -15,13 +15,10 @@ import click
 import sqlalchemy as sa
 
 from obs import config, db
-from obs.evals import EvalError, RuleError
-from obs.evals.export import ExportFormatError
-from obs.pricing import PriceFileError, default_pricer
-from obs.providers import ProviderError
+from obs.errors import UserError
+from obs.pricing import default_pricer
 from obs.recorder import Recorder
 from obs.recost import recost
-from obs.replay import ReplayError
 from obs.schema import as_utc
 from obs.store import Store
 
@@ -35,10 +32,6 @@ database_url_option = click.option(
 )
 
 
-#: Errors a person can fix (a bad option, an unknown id, a missing key): one line, exit status 1.
-USER_ERRORS = (db.StoreError, PriceFileError, EvalError, RuleError, ExportFormatError, ReplayError, ProviderError)
-
-
 def friendly_errors(func: F) -> F:
     """Problems a person can fix are one line on stderr and exit status 1, not a traceback."""
 
@@ -46,7 +39,7 @@ def friendly_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except USER_ERRORS as exc:
+        except UserError as exc:
             raise click.ClickException(str(exc)) from None
         except sa.exc.SQLAlchemyError as exc:
             url = kwargs.get("database_url") or config.database_url()

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
 from obs import config
+from obs.errors import UserError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -24,7 +25,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _json_dumps = functools.partial(json.dumps, default=str, ensure_ascii=False)
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """A problem with the store that a person can fix; the message is one clear line."""
 
 

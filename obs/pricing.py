@@ -22,11 +22,12 @@ import genai_prices
 from genai_prices import data_snapshot
 
 from obs import config
+from obs.errors import UserError
 
 MILLION = Decimal(1_000_000)
 
 
-class PriceFileError(ValueError):
+class PriceFileError(UserError, ValueError):
     """The price override file cannot be used; the message names the file and the problem."""
 
 

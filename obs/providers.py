@@ -17,6 +17,7 @@ from typing import Any
 import openai
 
 from obs import config
+from obs.errors import UserError
 
 #: Keys a provider entry may have (``api_key`` is refused on purpose: the file names a variable instead).
 _ENTRY_KEYS = frozenset({"base_url", "api_key_env", "max_retries"})
@@ -24,7 +25,7 @@ _ENTRY_KEYS = frozenset({"base_url", "api_key_env", "max_retries"})
 NO_KEY = "obs-replay-no-key"
 
 
-class ProviderError(Exception):
+class ProviderError(UserError):
     """A provider cannot be used as configured; the message says what to do."""
 
 

@@ -17,6 +17,7 @@ import openai
 
 from obs import config, db, instrument, providers
 from obs.compare import Comparison, compare
+from obs.errors import UserError
 from obs.providers import Provider, ProviderError
 from obs.recorder import Recorder
 from obs.records import LLMCall, new_span_id
@@ -30,7 +31,7 @@ _TRANSPORT_KEYS = frozenset({"extra_headers", "extra_query", "timeout"})
 REPLAYABLE_CONTENT = frozenset({"full", "redacted"})
 
 
-class ReplayError(Exception):
+class ReplayError(UserError):
     """A call cannot be replayed as asked; the message says why and what to do."""
 
 

@@ -11,13 +11,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from obs.errors import UserError
 from obs.evals.cases import DatasetCase
 
 SCHEMA = "obs.eval_case/1"
 FORMATS = ("jsonl", "csv")
 
 
-class ExportFormatError(ValueError):
+class ExportFormatError(UserError, ValueError):
     """A file that is not an obs JSONL export (the message names the line)."""
 
 

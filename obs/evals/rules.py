@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from obs import config
+from obs.errors import UserError
 
 #: The rules, in the order a sample applies them (and reasons are listed).
 RULES = ("thumbs_down", "error", "refusal", "slow", "expensive")
@@ -29,7 +30,7 @@ RULE_LABELS = {
 }
 
 
-class RuleError(ValueError):
+class RuleError(UserError, ValueError):
     """A sampling setting a person can fix (the message is one clear line)."""
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from obs import clock, queries, rows
+from obs.errors import UserError
 from obs.evals import export, rules
 from obs.evals.cases import (
     DatasetCase,
@@ -30,7 +31,7 @@ from obs.store import Store
 CHUNK = 500
 
 
-class EvalError(ValueError):
+class EvalError(UserError, ValueError):
     """A triage or dataset request that cannot be done as asked (the message is one clear line)."""
 
 

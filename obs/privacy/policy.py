@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from obs.errors import UserError
+
 Mode = Literal["full", "redact", "metadata_only", "sample"]
 Operator = Literal["replace", "mask", "hash"]
 
@@ -38,7 +40,7 @@ DEFAULT_THRESHOLD = 0.35
 USER_HASH_PREFIX = "uh_"
 
 
-class PolicyError(ValueError):
+class PolicyError(UserError, ValueError):
     """A policy file or value obs cannot use (the message says which key and why)."""
 
 
