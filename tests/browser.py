@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,3 +66,17 @@ def dashboard_server(url: str, env: Mapping[str, str | None] = {}) -> Iterator[s
     # `obs dashboard` execs Streamlit: stopping the process stops the server, nothing is left listening.
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the dashboard server outlived `obs dashboard`"
+
+
+@contextlib.contextmanager
+def browser_page(**page_options: Any) -> Iterator[Any]:
+    """A page in Debian's Chromium (Playwright drives it); screenshots go to ARTIFACTS."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        try:
+            yield browser.new_page(**page_options)
+        finally:
+            browser.close()

@@ -19,7 +19,7 @@ from obs.records import LLMCall
 from obs.replay import Overrides, build_request
 from obs.replay_runs import Selection, run_batch
 from obs.store import Store
-from tests.browser import ARTIFACTS, CHROMIUM, FLAGS, dashboard_server, needs_chromium
+from tests.browser import ARTIFACTS, browser_page, dashboard_server, needs_chromium
 
 pytestmark = needs_chromium
 
@@ -46,12 +46,9 @@ def dashboard(demo_store: str) -> Iterator[str]:
 
 
 def test_from_overview_through_a_filter_to_a_call_and_its_trace(dashboard: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with browser_page(viewport={"width": 1400, "height": 1000}) as page:
         page.goto(f"{dashboard}/?window=30d")
         expect(page.get_by_text("Thumbs-down rate")).to_be_visible(timeout=30_000)
         expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible(timeout=30_000)
@@ -97,16 +94,12 @@ def test_from_overview_through_a_filter_to_a_call_and_its_trace(dashboard: str) 
         expect(page.get_by_text("ms since the trace started")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Retrieved").first).to_be_visible()
         page.screenshot(path=ARTIFACTS / "5-trace.png", full_page=True)
-        browser.close()
 
 
 def test_a_planted_alert_leads_in_two_clicks_to_the_calls_behind_it(dashboard: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with browser_page(viewport={"width": 1400, "height": 1000}) as page:
         page.goto(dashboard)
         # `obs demo` ran the default rules: the unhappy user is at the top of the overview.
         alert = page.get_by_text("Unhappy user: thumbs-down in a row")
@@ -125,17 +118,13 @@ def test_a_planted_alert_leads_in_two_clicks_to_the_calls_behind_it(dashboard: s
         expect(page.get_by_text("What the model saw")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("globex-user-07").first).to_be_visible()
         expect(page.get_by_text("feedback thumbs_down")).to_be_visible()
-        browser.close()
 
 
 def test_open_a_refused_call_replay_it_with_a_fixed_prompt_and_see_the_diff(dashboard: str, demo_store: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     call, fixed = _refusal_and_fix(demo_store)
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1900})  # tall: the diff is below the form
+    with browser_page(viewport={"width": 1400, "height": 1900}) as page:  # tall: the diff is below the form
         page.goto(f"{dashboard}/Calls?window=30d&call={call.id}")
         expect(page.get_by_text("What the model saw")).to_be_visible(timeout=30_000)
         page.get_by_role("link", name="Replay this call").click()
@@ -161,7 +150,6 @@ def test_open_a_refused_call_replay_it_with_a_fixed_prompt_and_see_the_diff(dash
         expect(page.get_by_text("Answers changed")).to_be_visible(timeout=30_000)
         page.wait_for_timeout(500)
         page.screenshot(path=ARTIFACTS / "7-replay-run.png", full_page=True)
-        browser.close()
 
 
 def _refusal_and_fix(url: str) -> tuple[LLMCall, str]:
@@ -191,12 +179,9 @@ def _refusal_and_fix(url: str) -> tuple[LLMCall, str]:
 
 
 def test_redaction_preview_shows_findings_and_both_redactions_of_a_pasted_text(dashboard: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with browser_page(viewport={"width": 1400, "height": 1000}) as page:
         page.goto(f"{dashboard}/Redaction?window=30d")
         expect(page.get_by_text("Policies from")).to_be_visible(timeout=60_000)
         expect(page.get_by_text("Findings under the edited policy")).to_be_visible(timeout=60_000)
@@ -211,4 +196,3 @@ def test_redaction_preview_shows_findings_and_both_redactions_of_a_pasted_text(d
         assert "maria.garcia@example.com" not in " ".join(stored.all_inner_texts())
         expect(page.get_by_text("What the store would keep for this call")).to_be_visible()
         page.screenshot(path=ARTIFACTS / "10-redaction.png", full_page=True)
-        browser.close()

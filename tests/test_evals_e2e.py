@@ -13,7 +13,7 @@ from obs.demo.run import run_demo
 from obs.evals import Evals, Settings, read_jsonl
 from obs.evals.cases import input_messages
 from obs.store import Store
-from tests.browser import ARTIFACTS, CHROMIUM, FLAGS, dashboard_server, needs_chromium
+from tests.browser import ARTIFACTS, browser_page, dashboard_server, needs_chromium
 
 pytestmark = needs_chromium
 EDITED = "Refunds of yearly plans are prorated; see Billing > Refunds. (edited in the browser)"
@@ -34,13 +34,10 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
 
 
 def test_accept_a_call_into_a_new_dataset_then_download_its_export(dashboard: tuple[str, str]) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     base, url = dashboard
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = browser.new_page(viewport={"width": 1600, "height": 1100}, accept_downloads=True)
+    with browser_page(viewport={"width": 1600, "height": 1100}, accept_downloads=True) as page:
         page.goto(f"{base}/Triage?window=30d")
         expect(page.get_by_text("Why it surfaced").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Enter your name as Reviewer")).to_be_visible()
@@ -74,7 +71,6 @@ def test_accept_a_call_into_a_new_dataset_then_download_its_export(dashboard: tu
         target = ARTIFACTS / "refund-questions.jsonl"
         download.value.save_as(target)
         suggested = download.value.suggested_filename
-        browser.close()
 
     assert suggested == "refund-questions.jsonl"
     lines = read_jsonl(target.read_text(encoding="utf-8"))
