@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from obs import config, queries
 from obs.alerts import notify
-from obs.alerts.rules import SCOPE_COLUMNS, Finding, Rule, evaluate, windows
+from obs.alerts.rules import Finding, Rule, evaluate, windows
 from obs.schema import alert_events, alert_notifications, alert_rules
 from obs.store import Store
 
@@ -329,8 +329,3 @@ def deliver_pending(
 
 def _jsonable(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in item.items()}
-
-
-def scope_columns(rule: Rule) -> tuple[str, ...]:
-    """The columns a rule's alerts are about (for display)."""
-    return SCOPE_COLUMNS[rule.scope]

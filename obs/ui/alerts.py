@@ -11,7 +11,7 @@ import streamlit as st
 
 from obs.alerts import engine, notify
 from obs.alerts.rules import KIND_HELP, SCOPES, Kind, Rule
-from obs.ui.state import Filters, _run, current_store, query
+from obs.ui.state import Filters, current_store, query, refresh
 
 CALLS_PAGE = "pages/3_Calls.py"
 ALERTS_PAGE = "pages/8_Alerts.py"
@@ -47,7 +47,7 @@ def check_button() -> None:
     except ValueError as exc:
         st.error(str(exc))
         return
-    _run.clear()
+    refresh()
     st.toast(f"{len(report.opened)} opened, {len(report.still_firing) + len(report.reopened)} still firing, "
              f"{len(report.resolved)} resolved")  # fmt: skip
     for error in report.undelivered:
@@ -84,13 +84,13 @@ def rules_editor() -> None:
                     saved += 1
                 except (ValueError, TypeError) as exc:
                     st.error(f"{after['name']}: {exc}")
-        _run.clear()
+        refresh()
         st.toast(f"{saved} rule(s) saved")
     names = dict(zip(rules["name"], rules["id"], strict=True))
     doomed = right.selectbox("Delete a rule", ["—", *names], key="delete_rule")
     if doomed != "—" and right.button(f"Delete “{doomed}” and its history"):
         engine.delete_rule(current_store(), int(names[doomed]))
-        _run.clear()
+        refresh()
         st.rerun()
 
 
@@ -117,7 +117,7 @@ def rule_form() -> None:
             except ValueError as exc:
                 st.error(str(exc))
             else:
-                _run.clear()
+                refresh()
                 st.success(f"Rule “{rule.name}” added; it runs at the next check.")
 
 

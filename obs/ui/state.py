@@ -127,6 +127,11 @@ def _run(url: str, name: str, params: tuple[tuple[str, Any], ...]) -> pd.DataFra
     return frame.head(MAX_ROWS)
 
 
+def refresh() -> None:
+    """Forget cached query results (after the page itself changed the store)."""
+    _run.clear()
+
+
 def query(name: str, filters: Filters | None = None, **params: Any) -> pd.DataFrame:
     """Run sql/<name> with the filters (and extra parameters); results are cached for QUERY_TTL_S."""
     current_store()
