@@ -3,9 +3,14 @@
 Two measurements, each against a baseline from the same run:
   A. the real openai client against an in-process fake HTTP transport, wrapped vs unwrapped;
   B. obs's hot path alone: the same wrapper around a method that returns a prebuilt ChatCompletion at once.
-Prompt and response are ~3 KB each. The writer thread runs (and writes to a SQLite file) during the run.
+Prompt and response are ~3 KB each. The writer thread runs and writes to a SQLite file during each timed block;
+blocks of baseline and wrapped calls alternate, with an untimed flush after each wrapped block so the writer's
+work never lands in a baseline block.
 
-    .venv/bin/python -m bench.overhead [--calls 5000]
+Each figure is the median over ``--runs`` fresh processes: the same code runs up to ~20 us faster or slower
+from one process to the next (memory layout), so a single process proves little.
+
+    .venv/bin/python -m bench.overhead [--runs 5] [--calls 5000] [--block 2500]
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -73,45 +80,83 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 10) - 1] if q < 100 else max(values)
 
 
-def report(name: str, base: list[float], wrapped: list[float]) -> None:
+Figures = dict[str, float]
+
+
+def figures(base: list[float], wrapped: list[float]) -> Figures:
     b50, b99, w50, w99 = pct(base, 50), pct(base, 99), pct(wrapped, 50), pct(wrapped, 99)
-    print(f"{name}")
-    print(f"  baseline  p50 {b50:9.1f} us   p99 {b99:9.1f} us")
-    print(f"  with obs  p50 {w50:9.1f} us   p99 {w99:9.1f} us")
-    print(f"  overhead  p50 {w50 - b50:9.1f} us   p99 {w99 - b99:9.1f} us   (ratio p50 {w50 / b50:.3f})")
+    return {"b50": b50, "b99": b99, "w50": w50, "w99": w99, "o50": w50 - b50, "o99": w99 - b99}
+
+
+def measure(calls: int, block: int, tmp: Path) -> dict[str, Figures]:
+    """Both measurements in one process, in blocks: a baseline block, then a wrapped block (the writer thread
+    runs during it), then an untimed flush, so the writer's work for one block never lands in a baseline."""
+    obs.configure(f"sqlite:///{tmp / 'bench.db'}", spool_dir=tmp / "spool")
+    plain, wrapped = fake_client(), obs.wrap(fake_client())
+    instant, instant_wrapped = Instant(), obs.wrap(Instant())
+
+    def call(client: Any) -> Any:
+        return lambda: client.chat.completions.create(model="gpt-5-mini", messages=PROMPT)
+
+    for c in (plain, wrapped, instant, instant_wrapped):  # warm up imports, caches and the writer
+        timed(call(c), 200)
+    assert obs.flush(120)
+    base: list[float] = []
+    with_obs: list[float] = []
+    hot_base: list[float] = []
+    hot: list[float] = []
+    for _ in range(max(1, calls // block)):
+        base += timed(call(plain), block)
+        with_obs += timed(call(wrapped), block)
+        assert obs.flush(120)
+        hot_base += timed(call(instant), block)
+        hot += timed(call(instant_wrapped), block)
+        assert obs.flush(120)
+    stats = obs.stats()
+    assert stats.written == 400 + 2 * (calls // block * block) and stats.dropped == 0, stats
+    obs.configure(None)
+    return {"A": figures(base, with_obs), "B": figures(hot_base, hot)}
+
+
+NAMES = {
+    "A": "A. real openai client, in-process fake HTTP transport",
+    "B": "B. obs hot path alone (method returns a prebuilt response)",
+}
+
+
+def summary(runs: list[dict[str, Figures]]) -> None:
+    """Medians over the runs (each a fresh process: the same code runs faster or slower by up to ~20 us
+    from one process to the next, so one process proves little), with the range of the overhead."""
+    print(f"median of {len(runs)} runs, each a fresh process (range of the overhead over the runs in brackets)")
+    for key, name in NAMES.items():
+        med = {f: statistics.median(r[key][f] for r in runs) for f in runs[0][key]}
+        lo50, hi50 = min(r[key]["o50"] for r in runs), max(r[key]["o50"] for r in runs)
+        lo99, hi99 = min(r[key]["o99"] for r in runs), max(r[key]["o99"] for r in runs)
+        print(f"{name}")
+        print(f"  baseline  p50 {med['b50']:8.1f} us   p99 {med['b99']:8.1f} us")
+        print(f"  with obs  p50 {med['w50']:8.1f} us   p99 {med['w99']:8.1f} us")
+        print(f"  overhead  p50 {med['o50']:8.1f} us [{lo50:.0f}..{hi50:.0f}]   "
+              f"p99 {med['o99']:8.1f} us [{lo99:.0f}..{hi99:.0f}]")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--calls", type=int, default=5000)
+    parser.add_argument("--calls", type=int, default=5000, help="calls per side in each run")
+    parser.add_argument("--block", type=int, default=2500, help="calls per timed block (the writer runs during it)")
+    parser.add_argument("--runs", type=int, default=5, help="fresh processes per writer mode")
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a single run, JSON out
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        obs.configure(f"sqlite:///{Path(tmp) / 'bench.db'}", spool_dir=Path(tmp) / "spool")
-        plain, wrapped = fake_client(), obs.wrap(fake_client())
-        instant, instant_wrapped = Instant(), obs.wrap(Instant())
-
-        def call(client: Any) -> Any:
-            return lambda: client.chat.completions.create(model="gpt-5-mini", messages=PROMPT)
-
-        for c in (plain, wrapped, instant, instant_wrapped):  # warm up imports and caches
-            timed(call(c), 200)
-        base: list[float] = []
-        with_obs: list[float] = []
-        hot_base: list[float] = []
-        hot: list[float] = []
-        blocks = max(1, args.calls // 500)
-        for _ in range(blocks):  # interleave blocks so background noise hits both sides alike
-            base += timed(call(plain), 500)
-            with_obs += timed(call(wrapped), 500)
-            hot_base += timed(call(instant), 500)
-            hot += timed(call(instant_wrapped), 500)
-        assert obs.flush(120)
-        stats = obs.stats()
-        print(f"{len(base)} calls per side; recorded {stats.written} "
-              f"(spooled {stats.spooled}, dropped {stats.dropped})")  # fmt: skip
-        report("A. real openai client, in-process fake HTTP transport", base, with_obs)
-        report("B. obs hot path alone (method returns a prebuilt response)", hot_base, hot)
-        obs.configure(None)
+    if args.one:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(measure(args.calls, args.block, Path(tmp))))
+        return
+    runs = []
+    for _ in range(args.runs):
+        command = [sys.executable, "-m", "bench.overhead", "--one", "--calls", str(args.calls),
+                   "--block", str(args.block)]  # fmt: skip
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+    summary(runs)
 
 
 if __name__ == "__main__":

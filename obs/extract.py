@@ -6,15 +6,19 @@ streamed chunks, the exception, timings and context). The writer thread turns it
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import orjson
+import pydantic
+
 from obs import refusal
 from obs.pricing import Pricer, Usage
 from obs.records import CallContent, LLMCall
-from obs.serialize import json_ready, plain
+from obs.serialize import RawJson, json_ready, plain
 
 Kind = Literal["chat", "responses", "embeddings"]
 
@@ -44,6 +48,12 @@ class CallEvent:
     attrs: Mapping[str, Any] = field(default_factory=dict)
     source: str = "sdk"
     replay_of: str | None = None
+    #: The JSON body the client sent (then ``request`` holds only the arguments that are not in it).
+    request_body: bytes | None = None
+    #: The JSON body of the provider's response, when the client read one (not for streams).
+    response_body: bytes | None = None
+    #: obs asked for streamed usage the caller did not ask for (it is not part of the recorded request).
+    usage_added: bool = False
 
 
 @dataclass(slots=True)
@@ -61,7 +71,7 @@ class _Output:
 
 def build_call(event: CallEvent, pricer: Pricer, refusal_patterns: Iterable[str]) -> LLMCall:
     """The stored record of a captured call: content, usage, cost (None when unpriced), refusal flag."""
-    request = event.request
+    request = _request(event)
     model = str(request.get("model") or "unknown")
     out = _output(event)
     error_type, error = _error(event.error)
@@ -107,7 +117,7 @@ def build_call(event: CallEvent, pricer: Pricer, refusal_patterns: Iterable[str]
             system_prompt=_system_prompt(event.kind, request),
             messages=plain(_messages(event.kind, request)),
             tools=plain(request.get("tools") or request.get("functions")),
-            response=json_ready(out.response),
+            response=_response_json(event, out),
             tool_calls=json_ready(out.tool_calls),
             output_text=out.output_text,
         ),
@@ -126,7 +136,7 @@ def _output(event: CallEvent) -> _Output:
     response = event.response
     if response is None:
         return _Output()
-    if hasattr(response, "http_response") and callable(getattr(response, "parse", None)):
+    if not isinstance(response, pydantic.BaseModel) and callable(getattr(response, "parse", None)):
         # client.with_raw_response...: the parsed object is one call away (cached by the SDK, no new request).
         # A with_streaming_response body the app has not finished reading must not be read from here.
         if not getattr(response.http_response, "is_closed", False):
@@ -311,7 +321,43 @@ def embeddings_output(response: Any) -> _Output:
     )
 
 
+def _response_json(event: CallEvent, out: _Output) -> Any:
+    """The response to store: the body the provider sent (exact, and no serialization), else the object's JSON.
+
+    Not for embeddings, whose vectors are not kept, nor for streams and errors."""
+    body = event.response_body
+    if body is not None and out.response is not None and event.chunks is None and event.kind != "embeddings":
+        return RawJson(body.decode("utf-8", errors="replace"))
+    return json_ready(out.response)
+
+
+def _loads(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:  # NaN or Infinity, which the standard parser takes
+        return json.loads(body)
+
+
 # --- inputs and errors -------------------------------------------------------------------------------
+
+
+def _request(event: CallEvent) -> Mapping[str, Any]:
+    """The request as the provider got it: the body the client sent (plus the arguments that are not in it,
+    minus the usage obs asked for), else the snapshot of the arguments."""
+    if event.request_body is None:
+        return event.request
+    try:
+        request: dict[str, Any] = _loads(event.request_body)
+    except ValueError:
+        return {"__obs__": "unreadable request body", **event.request}
+    if event.usage_added and isinstance(request.get("stream_options"), dict):
+        options = {k: v for k, v in request["stream_options"].items() if k != "include_usage"}
+        if options:
+            request["stream_options"] = options
+        else:
+            del request["stream_options"]
+    request.update(event.request)
+    return request
 
 
 def _messages(kind: Kind, request: Mapping[str, Any]) -> Any:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import contextvars
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -88,9 +89,55 @@ def wrap(client: C, enqueue: Callable[[CallEvent], None]) -> C:
         except AttributeError:
             continue  # an older or trimmed client without this method
         setattr(resource, definition.name, _wrapper(method, definition, provider, enqueue))
+    _watch_http(client)
     _wrap_copies(client, enqueue)
     setattr(client, _WRAPPED, True)
     return client
+
+
+#: The recorded call in progress in this thread or task; the client's HTTP ``send`` reports to it.
+_active: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("obs_active_call", default=None)
+#: Arguments of a client method that are not part of the JSON body it sends.
+_NOT_IN_BODY = frozenset({"extra_headers", "extra_query", "timeout"})
+_WATCHED = "__obs_watched__"
+_NOTHING: Mapping[str, Any] = {}
+
+
+def _watch_http(client: Any) -> None:
+    """Let the recorded call see the request body the client sends and the response body it reads.
+
+    The body the client sent is the exact request (and costs nothing to keep), and the body it read is the exact
+    response: stored as it is, so neither needs to be copied or serialized on the caller's thread.
+    """
+    http: Any = getattr(client, "_client", None)
+    send = getattr(http, "send", None)
+    if send is None or getattr(http, _WATCHED, False):
+        return
+    if inspect.iscoroutinefunction(send):
+
+        async def watched_async(request: Any, *args: Any, **kwargs: Any) -> Any:
+            response = await send(request, *args, **kwargs)
+            call = _active.get()
+            if call is not None:
+                call.http = (request, response)
+            return response
+
+        watched: Callable[..., Any] = watched_async
+    else:
+
+        def watched_sync(request: Any, *args: Any, **kwargs: Any) -> Any:
+            response = send(request, *args, **kwargs)
+            call = _active.get()
+            if call is not None:
+                call.http = (request, response)
+            return response
+
+        watched = watched_sync
+    try:
+        http.send = watched
+        setattr(http, _WATCHED, True)
+    except (AttributeError, TypeError):  # a client we cannot patch is still recorded, from its objects
+        pass
 
 
 def _wrap_copies(client: Any, enqueue: Callable[[CallEvent], None]) -> None:
@@ -111,7 +158,7 @@ def _wrap_copies(client: Any, enqueue: Callable[[CallEvent], None]) -> None:
 class _Call:
     """The caller-thread side of one recorded call."""
 
-    __slots__ = ("added_usage", "enqueue", "event", "kwargs")
+    __slots__ = ("added_usage", "enqueue", "event", "http", "kwargs")
 
     def __init__(
         self,
@@ -120,14 +167,15 @@ class _Call:
         kwargs: dict[str, Any],
         enqueue: Callable[[CallEvent], None],
     ) -> None:
-        given = kwargs.pop(OBS_KWARG, None) or {}
+        given = kwargs.pop(OBS_KWARG, None) or _NOTHING
         ctx = current()
         trace_id = given.get("trace_id") or (ctx.trace_id if ctx else None)
         parent_id = response_ids.resolve(given.get("parent_id")) or (
             ctx.span_id if ctx and ctx.trace_id == trace_id else None
         )
         call_id = given.get("call_id") or new_span_id()
-        attrs = merged_attrs(ctx.attrs if ctx and ctx.trace_id == trace_id else {}, _attrs(given))
+        inherited = ctx.attrs if ctx and ctx.trace_id == trace_id else _NOTHING
+        attrs = merged_attrs(inherited, _attrs(given)) if given else dict(inherited)
         self.enqueue = enqueue
         self.event = CallEvent(
             kind=definition.kind,
@@ -136,13 +184,15 @@ class _Call:
             parent_id=parent_id,
             ts=clock.now(),
             start_ns=clock.perf_ns(),
-            request=snapshot(kwargs),
+            request=kwargs,  # replaced by a snapshot (or the request body as sent) when the method returns
             provider=provider,
             attrs=attrs,
             source=given.get("source") or "sdk",
             replay_of=given.get("replay_of"),
         )
         self.added_usage = False
+        #: (httpx request, httpx response) of the last attempt, seen by the client's ``send`` (see _watch_http).
+        self.http: tuple[Any, Any] | None = None
         if definition.kind == "chat" and kwargs.get("stream") and config.REQUEST_STREAM_USAGE:
             options = kwargs.get("stream_options")
             if not (isinstance(options, Mapping) and "include_usage" in options):
@@ -150,9 +200,28 @@ class _Call:
                 self.added_usage = True
         self.kwargs = kwargs
 
+    def sent(self) -> None:
+        """The method returned or raised: keep the request as the provider got it (the JSON body the client
+        sent, when we saw it: an immutable snapshot for free) or else a snapshot of the arguments, before the
+        caller can change them."""
+        event = self.event
+        event.usage_added = self.added_usage
+        request = self.http[0] if self.http is not None else None
+        body = getattr(request, "content", None) if request is not None else None
+        if isinstance(body, bytes) and body[:1] == b"{":
+            event.request_body = body
+            event.request = {k: snapshot(v) for k, v in self.kwargs.items() if k in _NOT_IN_BODY}
+        else:
+            event.request = snapshot(event.request)
+
     def finish(self, response: Any = None, error: BaseException | None = None) -> None:
         event = self.event
         event.end_ns = clock.perf_ns()
+        if event.chunks is None and self.http is not None:
+            try:  # noqa: SIM105 - contextlib.suppress costs ~1 us on the caller's thread
+                event.response_body = self.http[1].content
+            except Exception:  # a body not read (streamed) stays unread
+                pass
         event.response = response
         event.error = error
         if response is not None:
@@ -160,7 +229,7 @@ class _Call:
         self.enqueue(event)
 
     def returned(self, result: Any) -> Any:
-        if self.event.request.get("stream"):
+        if self.kwargs.get("stream"):
             if hasattr(result, "__aiter__"):
                 return AsyncRecordedStream(result, self)
             if hasattr(result, "__iter__"):
@@ -187,24 +256,40 @@ def _wrapper(
         except Exception:  # recording must never break the call
             kwargs.pop(OBS_KWARG, None)
             return method(*args, **kwargs)
+        token = _active.set(call)
         try:
             result = method(*args, **call.kwargs)
         except BaseException as exc:
+            _safely(call.sent)
             _safely(call.finish, None, exc)
             raise
-        if inspect.isawaitable(result):  # AsyncOpenAI: the call happens when the caller awaits
+        finally:
+            _active.reset(token)
+        if isinstance(result, Awaitable):  # AsyncOpenAI: the call happens when the caller awaits
             return _awaited(call, result)
-        return _returned(call, result)
+        try:  # noqa: SIM105 - see finish()
+            call.sent()
+        except Exception:  # recording must never break the call
+            pass
+        try:
+            return call.returned(result)
+        except Exception:
+            return result
 
     return recorded
 
 
 async def _awaited(call: _Call, pending: Any) -> Any:
+    token = _active.set(call)
     try:
         result = await pending
     except BaseException as exc:
+        _safely(call.sent)
         _safely(call.finish, None, exc)
         raise
+    finally:
+        _active.reset(token)
+    _safely(call.sent)
     return _returned(call, result)
 
 

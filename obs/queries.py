@@ -13,13 +13,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 
 from obs import config
 from obs.schema import sqlite_text, to_utc
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from obs.store import Store
 
 #: Result columns holding timestamps; they come back as UTC pandas timestamps on both dialects.
@@ -100,6 +101,8 @@ def run(name: str, db: Store | None = None, **params: Any) -> pd.DataFrame:
         from obs.store import default_store
 
         db = default_store()
+    import pandas as pd  # here, not at import: the SDK (and its writer process) never needs pandas
+
     with db.engine.connect() as connection:
         result = execute(connection, name, **params)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -108,6 +111,8 @@ def run(name: str, db: Store | None = None, **params: Any) -> pd.DataFrame:
 
 def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     """Same dtypes from both dialects: Decimal -> float, time columns -> UTC timestamps."""
+    import pandas as pd
+
     for column in frame.columns:
         values = frame[column]
         if column in TIME_COLUMNS:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,12 +15,12 @@ Source = Literal["sdk", "replay", "proxy", "otlp", "import"]
 
 def new_trace_id() -> str:
     """A W3C trace id: 32 lowercase hex characters."""
-    return secrets.token_hex(16)
+    return os.urandom(16).hex()
 
 
 def new_span_id() -> str:
     """A W3C span id: 16 lowercase hex characters (also used for call ids)."""
-    return secrets.token_hex(8)
+    return os.urandom(8).hex()
 
 
 @dataclass(frozen=True, slots=True)

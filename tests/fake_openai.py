@@ -194,8 +194,16 @@ class FakeOpenAI:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        #: The body of every whole (not streamed) response sent.
+        self.responses: list[bytes] = []
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        response = self._respond(request)
+        if response.headers.get("content-type") == "application/json":
+            self.responses.append(response.content)
+        return response
+
+    def _respond(self, request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content or b"{}")
         self.requests.append(body)
         model = str(body.get("model", ""))

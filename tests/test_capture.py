@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -106,6 +107,22 @@ def test_the_record_is_a_snapshot_of_the_request(rig: Rig) -> None:
         messages.append({"role": "user", "content": "appended after the call"})
     call = rig.only_call(t.trace_id)
     assert call.content is not None and call.content.messages == USER
+
+
+def test_the_record_holds_the_request_and_response_exactly_as_they_went_over_the_wire(rig: Rig) -> None:
+    first = rig.client.chat.completions.create(model="gpt-5-mini", messages=USER)
+    # The agent pattern: the previous answer goes back in as a pydantic message object.
+    messages = [*USER, first.choices[0].message, {"role": "user", "content": "And now?"}]
+    with obs.trace("wire") as t:
+        rig.client.chat.completions.create(model="gpt-5-mini", messages=messages, max_completion_tokens=50,
+                                           extra_headers={"Authorization": "Bearer sk-secret"})  # fmt: skip
+    call = rig.only_call(t.trace_id)
+    sent = rig.fake.requests[-1]
+    assert call.content is not None and call.content.messages == sent["messages"]
+    assert call.content.messages[2]["role"] == "assistant"  # the object, as the JSON the client made of it
+    assert call.content.response == json.loads(rig.fake.responses[-1])  # the provider's body, byte for byte JSON
+    assert call.params == {"model": "gpt-5-mini", "max_completion_tokens": 50,
+                           "extra_headers": {"Authorization": "<redacted>"}}  # fmt: skip
 
 
 def test_stream_chunks_are_identical_with_and_without_obs_and_usage_is_priced(rig: Rig) -> None:
@@ -375,7 +392,8 @@ def test_parse_with_a_pydantic_response_format_is_recorded(rig: Rig) -> None:
     call = rig.only_call(t.trace_id)
     assert call.content is not None and call.content.output_text == '{"text": "Echo: My printer is on fire "}'
     assert call.cost_usd is not None
-    assert call.params is not None and call.params["response_format"].endswith("Echo")
+    # Recorded as sent: the JSON schema the SDK made of the class (which a replay can send again).
+    assert call.params is not None and call.params["response_format"]["json_schema"]["name"] == "Echo"
 
 
 def test_stats_count_what_was_recorded(rig: Rig) -> None:
