@@ -1,7 +1,8 @@
 """End-to-end ingest rate: wrapped calls to committed rows, beside raw inserts of the same rows (a benchmark).
 
 For each dialect, in one run and on a fresh schema each time:
-  obs     -- N captured calls (real ChatCompletion objects, ~3 KB prompt and response) enqueued to the recorder,
+  obs     -- N calls captured by the wrapper around the real openai client (~3 KB prompt and response, fake
+             HTTP transport; captured before the clock starts) enqueued to the recorder,
              timed until flush() returns with every row committed (pricing, refusal flag, serialization, writes);
   raw     -- the same final rows, already serialized, inserted as fast as the driver allows
              (SQLite: executemany in 1,000-row transactions; PostgreSQL: COPY);
@@ -19,34 +20,31 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from openai.types.chat import ChatCompletion
 
-from bench.overhead import PROMPT, response_body
-from obs import config
+from bench.overhead import PROMPT, fake_client
+from obs import config, instrument
 from obs.extract import CallEvent, build_call
 from obs.pricing import Pricer
 from obs.recorder import Recorder
 from obs.records import LLMCall
 from obs.rows import Codecs
-from obs.serialize import snapshot
 from obs.store import Store
 
 
 def events(n: int, prefix: str) -> list[CallEvent]:
-    completion = ChatCompletion.model_validate(response_body())
-    now = datetime.now(UTC)
-    return [
-        CallEvent(kind="chat", call_id=f"{prefix}{i:08d}", trace_id=f"t{i // 4:08d}", parent_id=None, ts=now,
-                  start_ns=0, end_ns=800_000_000, request=snapshot({"model": "gpt-5-mini", "messages": PROMPT}),
-                  response=completion, attrs={"feature": "bench", "user_id": f"u{i % 50}"})
-        for i in range(n)
-    ]  # fmt: skip
+    """``n`` calls captured by the real wrapper around the real openai client (fake HTTP transport), as the
+    recorder receives them: the request and response bodies, ids, times and attributes."""
+    captured: list[CallEvent] = []
+    client = instrument.wrap(fake_client(), captured.append)
+    for i in range(n):
+        attrs = {"feature": "bench", "user_id": f"u{i % 50}", "call_id": f"{prefix}{i:08d}"}
+        client.chat.completions.create(model="gpt-5-mini", messages=PROMPT, obs=attrs)
+    return captured
 
 
 Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]

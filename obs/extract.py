@@ -71,7 +71,7 @@ class _Output:
 
 def build_call(event: CallEvent, pricer: Pricer, refusal_patterns: Iterable[str]) -> LLMCall:
     """The stored record of a captured call: content, usage, cost (None when unpriced), refusal flag."""
-    request = _request(event)
+    request, from_body = _request(event)
     model = str(request.get("model") or "unknown")
     out = _output(event)
     error_type, error = _error(event.error)
@@ -115,8 +115,8 @@ def build_call(event: CallEvent, pricer: Pricer, refusal_patterns: Iterable[str]
         replay_of=event.replay_of,
         content=CallContent(
             system_prompt=_system_prompt(event.kind, request),
-            messages=plain(_messages(event.kind, request)),
-            tools=plain(request.get("tools") or request.get("functions")),
+            messages=_content_json(_messages(event.kind, request), from_body),
+            tools=_content_json(request.get("tools") or request.get("functions"), from_body),
             response=_response_json(event, out),
             tool_calls=json_ready(out.tool_calls),
             output_text=out.output_text,
@@ -331,25 +331,23 @@ def _response_json(event: CallEvent, out: _Output) -> Any:
     return json_ready(out.response)
 
 
-def _loads(body: bytes) -> Any:
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:  # NaN or Infinity, which the standard parser takes
-        return json.loads(body)
-
-
 # --- inputs and errors -------------------------------------------------------------------------------
 
 
-def _request(event: CallEvent) -> Mapping[str, Any]:
+def _request(event: CallEvent) -> tuple[Mapping[str, Any], bool]:
     """The request as the provider got it: the body the client sent (plus the arguments that are not in it,
-    minus the usage obs asked for), else the snapshot of the arguments."""
+    minus the usage obs asked for), else the snapshot of the arguments; and whether it is plain JSON (the
+    body, read by orjson: no NaN, no objects), which can be written back as it is."""
     if event.request_body is None:
-        return event.request
+        return event.request, False
     try:
-        request: dict[str, Any] = _loads(event.request_body)
-    except ValueError:
-        return {"__obs__": "unreadable request body", **event.request}
+        request: dict[str, Any] = orjson.loads(event.request_body)
+        plain_json = True
+    except orjson.JSONDecodeError:
+        try:
+            request, plain_json = json.loads(event.request_body), False  # NaN or Infinity: marked when stored
+        except ValueError:
+            return {"__obs__": "unreadable request body", **event.request}, False
     if event.usage_added and isinstance(request.get("stream_options"), dict):
         options = {k: v for k, v in request["stream_options"].items() if k != "include_usage"}
         if options:
@@ -357,7 +355,14 @@ def _request(event: CallEvent) -> Mapping[str, Any]:
         else:
             del request["stream_options"]
     request.update(event.request)
-    return request
+    return request, plain_json
+
+
+def _content_json(value: Any, plain_json: bool) -> Any:
+    """Request content to store: plain JSON from the body is encoded once here, in C; anything else as ``plain``."""
+    if plain_json and value is not None:
+        return RawJson(orjson.dumps(value).decode())
+    return plain(value)
 
 
 def _messages(kind: Kind, request: Mapping[str, Any]) -> Any:
