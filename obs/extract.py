@@ -18,7 +18,7 @@ import pydantic
 from obs import refusal
 from obs.pricing import Pricer, Usage
 from obs.records import CallContent, LLMCall
-from obs.serialize import RawJson, json_ready, plain
+from obs.serialize import PlainJson, RawJson, json_ready, plain
 
 Kind = Literal["chat", "responses", "embeddings"]
 
@@ -359,9 +359,10 @@ def _request(event: CallEvent) -> tuple[Mapping[str, Any], bool]:
 
 
 def _content_json(value: Any, plain_json: bool) -> Any:
-    """Request content to store: plain JSON from the body is encoded once here, in C; anything else as ``plain``."""
-    if plain_json and value is not None:
-        return RawJson(orjson.dumps(value).decode())
+    """Request content to store: a list read from the body is marked as plain JSON (encoded by orjson, without
+    the checks anything else gets); anything else as ``plain`` makes it."""
+    if plain_json and type(value) is list:
+        return PlainJson(value)
     return plain(value)
 
 

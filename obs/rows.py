@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from obs.records import CallContent, Feedback, LLMCall, Span
 from obs.schema import Json, Money, UtcTimestamp, feedback, llm_call_content, llm_calls, spans, sqlite_text, to_utc
-from obs.serialize import RawJson, clean_text, to_jsonable
+from obs.serialize import PlainJson, RawJson, clean_text, to_jsonable
 
 CONTENT_FIELDS = tuple(f.name for f in dataclasses.fields(CallContent))
 CALL_FIELDS = tuple(f.name for f in dataclasses.fields(LLMCall) if f.name != "content")
@@ -48,7 +48,7 @@ def encode_json(value: Any, dialect: str, *, provider_output: bool = False) -> s
     try:
         if isinstance(value, RawJson):
             text = str(value)
-        elif provider_output:
+        elif provider_output or type(value) is PlainJson:
             text = orjson.dumps(value).decode()
         else:
             text = _STRICT_JSON(value)

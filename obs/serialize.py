@@ -37,6 +37,12 @@ class RawJson(str):
     __slots__ = ()
 
 
+class PlainJson(list[Any]):
+    """A list parsed from JSON by orjson (so only JSON types, no NaN): stored with orjson, unchecked."""
+
+    __slots__ = ()
+
+
 def json_ready(value: Any) -> Any:
     """A provider object (or a list of them) as RawJson; anything else as ``plain`` gives it."""
     dump_json = getattr(value, "model_dump_json", None)
