@@ -294,3 +294,55 @@ replay_run_items = Table(
     Column("changed", Boolean),
     Column("error", Text),
 )
+
+# --- rollups (migration 0007) -------------------------------------------------------------------------
+# Kept current by the store's writer in the same transaction as the calls they count (obs/rollup.py), so the
+# dashboard reads a few thousand rows instead of scanning every call. One row per period: grain 'hour' and
+# 'day' both; a dimension with no value is '' (part of the primary key, so never NULL).
+
+rollup_calls = Table(
+    "rollup_calls",
+    metadata,
+    Column("grain", Text, primary_key=True),  # hour | day
+    Column("ts", UtcTimestamp, primary_key=True),  # start of the hour or UTC day
+    Column("feature", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    Column("prompt_version", Text, primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("calls", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Column("refusals", BigInteger, nullable=False),
+    Column("thumbs_down", BigInteger, nullable=False),
+    Column("unpriced_ok", BigInteger, nullable=False),  # succeeded, no price known
+    Column("priced_calls", BigInteger, nullable=False),
+    Column("cost_usd", Money, nullable=False),
+    Column("prompt_tokens", BigInteger, nullable=False),
+    Column("completion_tokens", BigInteger, nullable=False),
+    Column("ttft_calls", BigInteger, nullable=False),  # streamed, with a time to first token
+    Column("ttft_latency_calls", BigInteger, nullable=False),
+    Column("ttft_latency_ms", BigInteger, nullable=False),
+)
+
+#: Latency histograms: how many calls fell in each log-spaced bucket (obs.rollup.GAMMA), per period.
+rollup_latency = Table(
+    "rollup_latency",
+    metadata,
+    Column("grain", Text, primary_key=True),
+    Column("ts", UtcTimestamp, primary_key=True),
+    Column("feature", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("metric", Text, primary_key=True),  # total | ttft
+    Column("bucket", Integer, primary_key=True),
+    Column("calls", BigInteger, nullable=False),
+)
+
+#: Which filter values (feature, model, tenant_id, user_id) occur on each UTC day, and how often.
+rollup_values = Table(
+    "rollup_values",
+    metadata,
+    Column("ts", UtcTimestamp, primary_key=True),
+    Column("kind", Text, primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("calls", BigInteger, nullable=False),
+)

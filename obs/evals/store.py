@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from obs import clock, queries, rows
+from obs import clock, queries, rollup, rows
 from obs.errors import UserError
 from obs.evals import export, rules
 from obs.evals.cases import (
@@ -393,4 +393,5 @@ def _refresh_user_feedback(connection: sa.Connection, call_id: str) -> None:
     latest = connection.execute(
         sa.select(feedback.c.value).where(feedback.c.call_id == call_id).order_by(feedback.c.ts.desc()).limit(1)
     ).scalar()
-    connection.execute(llm_calls.update().where(llm_calls.c.id == call_id).values(user_feedback=latest))
+    with rollup.changing(connection, [call_id]):
+        connection.execute(llm_calls.update().where(llm_calls.c.id == call_id).values(user_feedback=latest))

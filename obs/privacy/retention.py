@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from obs import config, queries
+from obs import config, queries, rollup
 from obs.schema import feedback, llm_call_content, llm_calls, spans
 from obs.store import Store
 
@@ -101,6 +101,7 @@ def _batches(
 
 
 def _delete_calls(connection: sa.Connection, ids: list[str]) -> None:
+    rollup.add(connection, ids, -1)  # the rollups keep counting exactly the calls stored
     connection.execute(feedback.delete().where(feedback.c.call_id.in_(ids)))
     connection.execute(llm_call_content.delete().where(llm_call_content.c.call_id.in_(ids)))
     connection.execute(llm_calls.delete().where(llm_calls.c.id.in_(ids)))  # eval cases go with it (cascade)

@@ -1,0 +1,18 @@
+-- Add the calls ids (a JSON array) to the hourly and daily latency histograms (sign 1), or take them away
+-- (sign -1): total latency of every call, time to first token of streamed calls.
+INSERT INTO rollup_latency (grain, ts, feature, model, source, metric, bucket, calls)
+SELECT grain, {{period}}, feature, model, source, metric, {{latency_bucket}}, s * COUNT(*)
+FROM (
+    SELECT g.grain, c.ts, COALESCE(c.feature, '') AS feature, c.model, c.source, m.metric,
+           CASE m.metric WHEN 'total' THEN c.latency_ms
+                         WHEN 'ttft' THEN CASE WHEN c.stream THEN c.latency_ms_first_token END END AS v,
+           CAST(:sign AS INTEGER) AS s
+    FROM llm_calls c
+    CROSS JOIN (SELECT 'hour' AS grain UNION ALL SELECT 'day') AS g
+    CROSS JOIN (SELECT 'total' AS metric UNION ALL SELECT 'ttft') AS m
+    WHERE c.{{call_ids}}
+) AS r
+WHERE v IS NOT NULL
+GROUP BY grain, 2, feature, model, source, metric, 7, s
+ON CONFLICT (grain, ts, feature, model, source, metric, bucket) DO UPDATE SET
+    calls = rollup_latency.calls + excluded.calls
