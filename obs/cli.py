@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 import sqlalchemy as sa
 
-from obs import config, db
+from obs import config, db, rollup
 from obs.errors import UserError
 from obs.pricing import default_pricer
 from obs.recorder import Recorder

@@ -138,6 +138,16 @@ llm_call_content = Table(
     Column("response", Json),
     Column("tool_calls", Json),
     Column("output_text", Text),
+    # Set when the system prompt is stored once in llm_texts (and left out of system_prompt and messages[0]).
+    Column("system_prompt_hash", Text),
+)
+
+#: Texts many calls repeat (a system prompt), stored once under their SHA-256 (migration 0008).
+llm_texts = Table(
+    "llm_texts",
+    metadata,
+    Column("hash", Text, primary_key=True),
+    Column("text", Text, nullable=False),
 )
 
 spans = Table(

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from obs import config, db, queries, rollup, rows
 from obs.records import Feedback, LLMCall, Span, Trace
-from obs.schema import as_utc, feedback, llm_call_content, llm_calls, metadata, spans
+from obs.schema import as_utc, feedback, llm_call_content, llm_calls, llm_texts, metadata, spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +90,9 @@ class Store:
                 new_ids: list[str] = []
                 new_calls = self._insert(connection, codecs.calls, batch.calls, new_ids)
                 rollup.add(connection, new_ids)  # the rollups count exactly the calls stored
+                if batch.texts:
+                    texts = [{"hash": k, "text": v} for k, v in batch.texts.items()]
+                    connection.execute(_insert_missing(self.dialect, llm_texts), texts)
                 self._insert(connection, codecs.content, batch.contents)
                 new_spans = self._insert(connection, codecs.spans, batch.spans)
                 new_feedback = self._insert(connection, codecs.feedback, batch.feedback)
@@ -180,11 +183,7 @@ class Store:
 
     def get_call(self, call_id: str) -> LLMCall | None:
         """One call with its content (content is None when not stored or expired)."""
-        stmt = (
-            sa.select(llm_calls, *[llm_call_content.c[name] for name in rows.CONTENT_FIELDS])
-            .select_from(llm_calls.outerjoin(llm_call_content, llm_call_content.c.call_id == llm_calls.c.id))
-            .where(llm_calls.c.id == call_id)
-        )
+        stmt = select_calls_with_content().where(llm_calls.c.id == call_id)
         with self.engine.connect() as connection:
             row = connection.execute(stmt).mappings().first()
         return None if row is None else rows.call_from_row(row, with_content=True)
@@ -221,6 +220,27 @@ class Store:
             last_ts=None if row["last_ts"] is None else as_utc(row["last_ts"]),
             size_bytes=int(size or 0) + wal,
         )
+
+
+def select_calls_with_content() -> sa.Select[Any]:
+    """Calls joined with their content and the shared system prompt (``rows.call_from_row`` puts it back)."""
+    return sa.select(
+        llm_calls,
+        *[llm_call_content.c[name] for name in rows.CONTENT_FIELDS],
+        llm_texts.c.text.label("shared_system_prompt"),
+    ).select_from(
+        llm_calls.outerjoin(llm_call_content, llm_call_content.c.call_id == llm_calls.c.id).outerjoin(
+            llm_texts, llm_texts.c.hash == llm_call_content.c.system_prompt_hash
+        )
+    )
+
+
+def _insert_missing(dialect: str, table: sa.Table) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for this dialect."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing()
 
 
 @functools.cache
