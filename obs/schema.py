@@ -308,7 +308,8 @@ replay_run_items = Table(
 # --- rollups (migration 0007) -------------------------------------------------------------------------
 # Kept current by the store's writer in the same transaction as the calls they count (obs/rollup.py), so the
 # dashboard reads a few thousand rows instead of scanning every call. One row per period: grain 'hour' and
-# 'day' both; a dimension with no value is '' (part of the primary key, so never NULL).
+# 'day' both; a dimension with no value is '' (part of the primary key, so never NULL). On SQLite they are
+# WITHOUT ROWID tables: rows are stored in key order, so a time range is one contiguous read.
 
 rollup_calls = Table(
     "rollup_calls",
@@ -331,6 +332,7 @@ rollup_calls = Table(
     Column("ttft_calls", BigInteger, nullable=False),  # streamed, with a time to first token
     Column("ttft_latency_calls", BigInteger, nullable=False),
     Column("ttft_latency_ms", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 #: Latency histograms: how many calls fell in each log-spaced bucket (obs.rollup.GAMMA), per period.
@@ -345,6 +347,7 @@ rollup_latency = Table(
     Column("metric", Text, primary_key=True),  # total | ttft
     Column("bucket", Integer, primary_key=True),
     Column("calls", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 #: Which filter values (feature, model, tenant_id, user_id) occur on each UTC day, and how often.
@@ -355,4 +358,5 @@ rollup_values = Table(
     Column("kind", Text, primary_key=True),
     Column("value", Text, primary_key=True),
     Column("calls", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )

@@ -5,7 +5,7 @@ SELECT {{day}} AS day,
        CASE WHEN SUM(priced_calls) > 0 THEN SUM(cost_usd) END AS cost,
        SUM(calls) AS calls,
        SUM(calls) - SUM(priced_calls) AS unpriced_calls
-FROM (SELECT ts, feature, calls, priced_calls, cost_usd FROM rollup_calls WHERE {{rollup_filters}}
+FROM (SELECT ts, feature, calls, priced_calls, cost_usd FROM {{rollup_calls}} AS r WHERE {{rollup_dims}}
       UNION ALL
       SELECT ts, COALESCE(feature, ''), 1, CASE WHEN cost_usd IS NULL THEN 0 ELSE 1 END, cost_usd
       FROM llm_calls WHERE {{edge_filters}}) AS parts

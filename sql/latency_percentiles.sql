@@ -3,7 +3,7 @@
 -- PERCENTILE_CONT; latency_percentiles_raw asks the raw table.
 WITH counts AS (
     SELECT feature, model, SUM(calls) AS calls
-    FROM (SELECT feature, model, calls FROM rollup_calls WHERE {{rollup_filters}}
+    FROM (SELECT feature, model, calls FROM {{rollup_calls}} AS r WHERE {{rollup_dims}}
           UNION ALL
           SELECT COALESCE(feature, ''), model, 1 FROM llm_calls WHERE {{edge_filters}}) AS parts
     GROUP BY feature, model
@@ -11,7 +11,7 @@ WITH counts AS (
 ),
 hist AS (
     SELECT feature, model, bucket, SUM(n) AS n
-    FROM (SELECT feature, model, bucket, calls AS n FROM rollup_latency WHERE metric = 'total' AND {{rollup_filters}}
+    FROM (SELECT feature, model, bucket, calls AS n FROM {{rollup_latency}} AS r WHERE metric = 'total' AND {{rollup_dims}}
           UNION ALL
           SELECT feature, model, {{latency_bucket}}, 1
           FROM (SELECT COALESCE(feature, '') AS feature, model, latency_ms AS v FROM llm_calls

@@ -3,8 +3,8 @@
 -- latency histograms (within 4.8% of PERCENTILE_CONT); overview_kpis_raw asks the raw table.
 WITH parts AS (
     SELECT calls, errors, refusals, thumbs_down, unpriced_ok, priced_calls, cost_usd
-    FROM rollup_calls
-    WHERE {{rollup_filters}}
+    FROM {{rollup_calls}} AS r
+    WHERE {{rollup_dims}}
     UNION ALL
     SELECT 1, CASE WHEN status = 'error' THEN 1 ELSE 0 END, CASE WHEN is_refusal THEN 1 ELSE 0 END,
            CASE WHEN user_feedback = 'thumbs_down' THEN 1 ELSE 0 END,
@@ -15,7 +15,7 @@ WITH parts AS (
 ),
 hist AS (
     SELECT bucket, SUM(n) AS n
-    FROM (SELECT bucket, calls AS n FROM rollup_latency WHERE metric = 'total' AND {{rollup_filters}}
+    FROM (SELECT bucket, calls AS n FROM {{rollup_latency}} AS r WHERE metric = 'total' AND {{rollup_dims}}
           UNION ALL
           SELECT {{latency_bucket}}, 1 FROM (SELECT latency_ms AS v FROM llm_calls WHERE {{edge_filters}}) AS e
           WHERE v IS NOT NULL) AS h

@@ -6,7 +6,7 @@ SELECT {{bucket}} AS bucket,
        SUM(calls) AS calls,
        SUM(refusals) AS refusals,
        SUM(refusals) * 1.0 / SUM(calls) AS refusal_rate
-FROM (SELECT ts, model, prompt_version, calls, refusals FROM rollup_calls WHERE {{rollup_filters}}
+FROM (SELECT ts, model, prompt_version, calls, refusals FROM {{rollup_calls}} AS r WHERE {{rollup_dims}}
       UNION ALL
       SELECT ts, model, COALESCE(prompt_version, ''), 1, CASE WHEN is_refusal THEN 1 ELSE 0 END
       FROM llm_calls WHERE {{edge_filters}}) AS parts

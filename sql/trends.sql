@@ -3,8 +3,8 @@
 -- histograms (within 4.8% of PERCENTILE_CONT); trends_raw asks the raw table.
 WITH parts AS (
     SELECT {{bucket}} AS period, calls, priced_calls, cost_usd, errors, refusals
-    FROM rollup_calls
-    WHERE {{rollup_filters}}
+    FROM {{rollup_calls}} AS r
+    WHERE {{rollup_dims}}
     UNION ALL
     SELECT {{bucket}}, 1, CASE WHEN cost_usd IS NULL THEN 0 ELSE 1 END, cost_usd,
            CASE WHEN status = 'error' THEN 1 ELSE 0 END, CASE WHEN is_refusal THEN 1 ELSE 0 END
@@ -20,8 +20,8 @@ totals AS (
 ),
 hist AS (
     SELECT period, bucket, SUM(n) AS n
-    FROM (SELECT {{bucket}} AS period, bucket, calls AS n FROM rollup_latency
-          WHERE metric = 'total' AND {{rollup_filters}}
+    FROM (SELECT {{bucket}} AS period, bucket, calls AS n FROM {{rollup_latency}} AS r
+          WHERE metric = 'total' AND {{rollup_dims}}
           UNION ALL
           SELECT {{bucket}}, {{latency_bucket}}, 1
           FROM (SELECT ts, latency_ms AS v FROM llm_calls WHERE {{edge_filters}}) AS e

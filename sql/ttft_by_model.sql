@@ -4,7 +4,7 @@
 WITH counts AS (
     SELECT model, SUM(ttft_calls) AS streamed_calls,
            SUM(ttft_latency_ms) * 1.0 / NULLIF(SUM(ttft_latency_calls), 0) AS avg_total_ms
-    FROM (SELECT model, ttft_calls, ttft_latency_calls, ttft_latency_ms FROM rollup_calls WHERE {{rollup_filters}}
+    FROM (SELECT model, ttft_calls, ttft_latency_calls, ttft_latency_ms FROM {{rollup_calls}} AS r WHERE {{rollup_dims}}
           UNION ALL
           SELECT model, 1, CASE WHEN latency_ms IS NULL THEN 0 ELSE 1 END, COALESCE(latency_ms, 0)
           FROM llm_calls WHERE {{edge_filters}} AND stream AND latency_ms_first_token IS NOT NULL) AS parts
@@ -13,7 +13,7 @@ WITH counts AS (
 ),
 hist AS (
     SELECT model, bucket, SUM(n) AS n
-    FROM (SELECT model, bucket, calls AS n FROM rollup_latency WHERE metric = 'ttft' AND {{rollup_filters}}
+    FROM (SELECT model, bucket, calls AS n FROM {{rollup_latency}} AS r WHERE metric = 'ttft' AND {{rollup_dims}}
           UNION ALL
           SELECT model, {{latency_bucket}}, 1
           FROM (SELECT model, latency_ms_first_token AS v FROM llm_calls

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "grain", "ts", "feature", "model", "prompt_version", "source", name=op.f("pk_rollup_calls")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "rollup_latency",
@@ -51,6 +52,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "grain", "ts", "feature", "model", "source", "metric", "bucket", name=op.f("pk_rollup_latency")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "rollup_values",
@@ -59,6 +61,7 @@ def upgrade() -> None:
         sa.Column("value", sa.Text, nullable=False),
         sa.Column("calls", sa.BigInteger, nullable=False),
         sa.PrimaryKeyConstraint("ts", "kind", "value", name=op.f("pk_rollup_values")),
+        sqlite_with_rowid=False,
     )
     rollup.rebuild(op.get_bind())
 
