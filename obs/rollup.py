@@ -1,14 +1,15 @@
 """Rollups: per-hour and per-day counts, sums and latency histograms the dashboard reads instead of every call.
 
-The writer adds each batch of new calls to ``rollup_calls``, ``rollup_latency`` and ``rollup_values`` in the
+The writer adds each batch of new calls to ``rollup_calls``, ``rollup_histograms`` and ``rollup_values`` in the
 transaction that inserts them (``add``); whatever changes or deletes calls later (feedback, recost, retention)
 takes them away first and adds them back after, so the rollups always equal the raw table. A dashboard query
 reads whole days from the daily rows, the other whole hours from the hourly rows, and the minutes at the window's
 edges from ``llm_calls`` itself (``spans`` picks the three parts), so every count and sum is exact for any window.
 
-Percentiles come from the histograms: bucket ``b`` holds latencies in ``[GAMMA**b, GAMMA**(b + 1))`` and stands
-for ``2 * GAMMA**(b + 1) / (GAMMA + 1)``, so each value read from a bucket, and hence each interpolated
-percentile, is within ``ERROR_BOUND`` (4.8%) of the exact PERCENTILE_CONT of the raw table.
+Percentiles come from the histograms (latency and time to first token in ms, cost in 1e-9 $): bucket ``b`` holds
+values in ``[GAMMA**b, GAMMA**(b + 1))`` and stands for ``2 * GAMMA**(b + 1) / (GAMMA + 1)``, so each value read
+from a bucket, and hence each interpolated percentile (a weighted mean of two such values), is within
+``ERROR_BOUND`` (4.8%) of the exact PERCENTILE_CONT of the raw table. (A cost below $1e-9 reads as 0.)
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from obs import queries
-from obs.schema import llm_calls, rollup_calls, rollup_latency, rollup_values, to_utc
+from obs.schema import llm_calls, rollup_calls, rollup_histograms, rollup_values, to_utc
 
-#: Ratio between the edges of a latency histogram bucket (the same 1.1 is written in sql/_latency_bucket.sql).
+#: Ratio between the edges of a latency histogram bucket (the same 1.1 is written in sql/_histogram_bucket.sql).
 GAMMA = 1.1
 #: Largest relative error of a percentile read from the histograms: (GAMMA - 1) / (GAMMA + 1) = 1/21.
 ERROR_BOUND = (GAMMA - 1) / (GAMMA + 1)
@@ -33,8 +34,8 @@ RAW_ONLY_FILTERS = ("tenant_id", "user_id")
 #: Calls added per statement when rebuilding.
 REBUILD_CHUNK = 20_000
 
-ADD_QUERIES = ("rollup_add_calls", "rollup_add_latency", "rollup_add_values")
-TABLES = (rollup_calls, rollup_latency, rollup_values)
+ADD_QUERIES = ("rollup_add_calls", "rollup_add_histograms", "rollup_add_values")
+TABLES = (rollup_calls, rollup_histograms, rollup_values)
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

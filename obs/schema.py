@@ -335,9 +335,9 @@ rollup_calls = Table(
     sqlite_with_rowid=False,
 )
 
-#: Latency histograms: how many calls fell in each log-spaced bucket (obs.rollup.GAMMA), per period.
-rollup_latency = Table(
-    "rollup_latency",
+#: Histograms of latency, time to first token and cost: calls per log-spaced bucket (obs.rollup.GAMMA), per period.
+rollup_histograms = Table(
+    "rollup_histograms",
     metadata,
     Column("grain", Text, primary_key=True),
     Column("ts", UtcTimestamp, primary_key=True),

@@ -11,9 +11,9 @@ WITH counts AS (
 ),
 hist AS (
     SELECT feature, model, bucket, SUM(n) AS n
-    FROM (SELECT feature, model, bucket, calls AS n FROM {{rollup_latency}} AS r WHERE metric = 'total' AND {{rollup_dims}}
+    FROM (SELECT feature, model, bucket, calls AS n FROM {{rollup_histograms}} AS r WHERE metric = 'latency' AND {{rollup_dims}}
           UNION ALL
-          SELECT feature, model, {{latency_bucket}}, 1
+          SELECT feature, model, {{histogram_bucket}}, 1
           FROM (SELECT COALESCE(feature, '') AS feature, model, latency_ms AS v FROM llm_calls
                 WHERE {{edge_filters}}) AS e
           WHERE v IS NOT NULL) AS h

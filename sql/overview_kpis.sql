@@ -15,9 +15,9 @@ WITH parts AS (
 ),
 hist AS (
     SELECT bucket, SUM(n) AS n
-    FROM (SELECT bucket, calls AS n FROM {{rollup_latency}} AS r WHERE metric = 'total' AND {{rollup_dims}}
+    FROM (SELECT bucket, calls AS n FROM {{rollup_histograms}} AS r WHERE metric = 'latency' AND {{rollup_dims}}
           UNION ALL
-          SELECT {{latency_bucket}}, 1 FROM (SELECT latency_ms AS v FROM llm_calls WHERE {{edge_filters}}) AS e
+          SELECT {{histogram_bucket}}, 1 FROM (SELECT latency_ms AS v FROM llm_calls WHERE {{edge_filters}}) AS e
           WHERE v IS NOT NULL) AS h
     GROUP BY bucket
     HAVING SUM(n) > 0

@@ -20,10 +20,10 @@ totals AS (
 ),
 hist AS (
     SELECT period, bucket, SUM(n) AS n
-    FROM (SELECT {{bucket}} AS period, bucket, calls AS n FROM {{rollup_latency}} AS r
-          WHERE metric = 'total' AND {{rollup_dims}}
+    FROM (SELECT {{bucket}} AS period, bucket, calls AS n FROM {{rollup_histograms}} AS r
+          WHERE metric = 'latency' AND {{rollup_dims}}
           UNION ALL
-          SELECT {{bucket}}, {{latency_bucket}}, 1
+          SELECT {{bucket}}, {{histogram_bucket}}, 1
           FROM (SELECT ts, latency_ms AS v FROM llm_calls WHERE {{edge_filters}}) AS e
           WHERE v IS NOT NULL) AS h
     GROUP BY period, bucket

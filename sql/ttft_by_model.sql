@@ -13,9 +13,9 @@ WITH counts AS (
 ),
 hist AS (
     SELECT model, bucket, SUM(n) AS n
-    FROM (SELECT model, bucket, calls AS n FROM {{rollup_latency}} AS r WHERE metric = 'ttft' AND {{rollup_dims}}
+    FROM (SELECT model, bucket, calls AS n FROM {{rollup_histograms}} AS r WHERE metric = 'ttft' AND {{rollup_dims}}
           UNION ALL
-          SELECT model, {{latency_bucket}}, 1
+          SELECT model, {{histogram_bucket}}, 1
           FROM (SELECT model, latency_ms_first_token AS v FROM llm_calls
                 WHERE {{edge_filters}} AND stream AND latency_ms_first_token IS NOT NULL) AS e) AS h
     GROUP BY model, bucket

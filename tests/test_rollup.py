@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from obs import queries, rollup
 from obs.privacy import retention
 from obs.records import Feedback
-from obs.schema import rollup_calls, rollup_latency, rollup_values
+from obs.schema import rollup_calls, rollup_histograms, rollup_values
 from obs.store import Store
 from tests.factories import make_call, seeded_calls, thumbs_down
 
@@ -29,6 +29,7 @@ PERCENTILES = {
     "trends": ["p50", "p95", "p99"],
     "latency_percentiles": ["p50", "p95", "p99"],
     "ttft_by_model": ["ttft_p50", "ttft_p95"],
+    "cost_per_call_by_model": ["p95_cost"],
     "daily_cost_by_feature": [],
     "refusal_trend": [],
 }
@@ -37,6 +38,7 @@ KEYS = {
     "trends": ["bucket"],
     "latency_percentiles": ["feature", "model"],
     "ttft_by_model": ["model"],
+    "cost_per_call_by_model": ["model"],
     "daily_cost_by_feature": ["day", "feature"],
     "refusal_trend": ["bucket", "model", "prompt_version"],
 }
@@ -89,7 +91,7 @@ def rollup_rows(store: Store) -> dict[str, list[Any]]:
     """Every rollup row (zero rows left by deletions dropped), sorted, for comparing two states."""
     out = {}
     with store.engine.connect() as connection:
-        for table in (rollup_calls, rollup_latency, rollup_values):
+        for table in (rollup_calls, rollup_histograms, rollup_values):
             result = connection.execute(sa.select(table).where(table.c.calls != 0))
             out[table.name] = sorted(tuple(float(v) if isinstance(v, Decimal) else v for v in r) for r in result)
     return out

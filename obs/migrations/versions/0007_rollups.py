@@ -1,4 +1,4 @@
-"""Rollups for the dashboard at scale: rollup_calls, rollup_latency (histograms), rollup_values; filled from
+"""Rollups for the dashboard at scale: rollup_calls, rollup_histograms (histograms), rollup_values; filled from
 the calls already stored.
 
 Revision ID: 0007
@@ -40,7 +40,7 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_table(
-        "rollup_latency",
+        "rollup_histograms",
         sa.Column("grain", sa.Text, nullable=False),
         sa.Column("ts", UtcTimestamp, nullable=False),
         sa.Column("feature", sa.Text, nullable=False),
@@ -50,7 +50,7 @@ def upgrade() -> None:
         sa.Column("bucket", sa.Integer, nullable=False),
         sa.Column("calls", sa.BigInteger, nullable=False),
         sa.PrimaryKeyConstraint(
-            "grain", "ts", "feature", "model", "source", "metric", "bucket", name=op.f("pk_rollup_latency")
+            "grain", "ts", "feature", "model", "source", "metric", "bucket", name=op.f("pk_rollup_histograms")
         ),
         sqlite_with_rowid=False,
     )
@@ -67,5 +67,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("rollup_values", "rollup_latency", "rollup_calls"):
+    for table in ("rollup_values", "rollup_histograms", "rollup_calls"):
         op.drop_table(table)

@@ -1,3 +1,0 @@
--- The histogram bucket of a latency v in ms ({{latency_bucket}}): bucket b holds [1.1^b, 1.1^(b+1)) (obs.rollup.GAMMA);
--- -1000 holds 0.
-CASE WHEN v >= 1 THEN CAST(FLOOR(LN(v) / LN(1.1)) AS INTEGER) ELSE -1000 END
