@@ -1,4 +1,4 @@
-"""Rollups: per-hour and per-day counts, sums and latency histograms the dashboard reads instead of every call.
+"""Rollups: per-hour and per-day counts, sums and histograms the dashboard reads instead of every call.
 
 The writer adds each batch of new calls to ``rollup_calls``, ``rollup_histograms`` and ``rollup_values`` in the
 transaction that inserts them (``add``); whatever changes or deletes calls later (feedback, recost, retention)

@@ -126,6 +126,7 @@ llm_calls = Table(
     Index(None, "user_id", "ts"),
     Index(None, "model", "ts"),
     Index(None, "replay_of"),
+    Index(None, "latency_ms"),  # the slowest calls of a window: read backwards, stop after the page (0009)
 )
 
 llm_call_content = Table(

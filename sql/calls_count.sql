@@ -3,7 +3,6 @@
 SELECT COUNT(*) AS calls
 FROM (SELECT 1 AS one
       FROM llm_calls c
-      LEFT JOIN llm_call_content x ON x.call_id = c.id
       WHERE {{filters}}
         AND {{call_conditions}}
       LIMIT 10001) AS matched
