@@ -91,6 +91,9 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--window", default="30d", choices=list(WINDOWS))
+    parser.add_argument("--pages", nargs="*", default=list(PAGE_QUERIES), choices=list(PAGE_QUERIES),
+                        help="time only these pages' queries")  # fmt: skip
+    parser.add_argument("--no-render", action="store_true", help="skip the AppTest page renders")
     parser.add_argument("--render-runs", type=int, default=1, help="renders of each page, both ways (best of)")
     args = parser.parse_args()
     store = Store(args.database_url)
@@ -104,6 +107,8 @@ def main() -> None:
     print(f"{'page / query':<40}{'obs ms':>8}{'rows':>7}{'raw ms':>9}{'check':>8}{'seed SQL ms':>13}")
     known = set(queries.names())
     for page, items in PAGE_QUERIES.items():
+        if page not in args.pages:
+            continue
         total = raw_total = 0.0
         for label, extra in items:
             name = label.split(" ")[0]
@@ -132,6 +137,8 @@ def main() -> None:
     print("storage per call:")
     for row in storage.head(8).itertuples():
         print(f"  {row.name:<40}{row.kind:>10}{row.bytes / max(stats.calls, 1):10,.0f} bytes a call")
+    if args.no_render:
+        return
     os.environ["OBS_DATABASE_URL"] = args.database_url
     print(f"page render (AppTest, cold cache){'obs ms':>14}{'raw ms':>16}")
     for page in [None, *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))]:
