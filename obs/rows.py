@@ -138,7 +138,11 @@ class Codecs:
     def call_row(self, call: LLMCall) -> tuple[Any, ...]:
         return self.calls.row(call)
 
-    def content_row(self, call: LLMCall) -> tuple[tuple[Any, ...], tuple[str, str] | None]:
+    def content_row(self, call: LLMCall) -> tuple[Any, ...]:
+        """The content row as stored (a long system prompt replaced by its hash: see ``content_and_text``)."""
+        return self.content_and_text(call)[0]
+
+    def content_and_text(self, call: LLMCall) -> tuple[tuple[Any, ...], tuple[str, str] | None]:
         """The content row, and (hash, text) when the system prompt is stored once in llm_texts instead."""
         assert call.content is not None
         stored, shared = share_system_prompt(call.content)
@@ -168,7 +172,7 @@ class EncodedBatch:
         """Encode one record (raises, adding nothing, if it cannot be encoded)."""
         if isinstance(record, LLMCall):
             call_row = codecs.call_row(record)
-            content_row, shared = codecs.content_row(record) if record.content is not None else (None, None)
+            content_row, shared = codecs.content_and_text(record) if record.content is not None else (None, None)
             self.calls.append(call_row)
             if content_row is not None:
                 self.contents.append(content_row)
