@@ -90,7 +90,8 @@ def sqlite_raw(path: str, n: int, *, encode: bool = False) -> float:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     call_sql = f"INSERT INTO llm_calls ({', '.join(call_cols)}) VALUES ({', '.join('?' * len(call_cols))})"
-    content_sql = f"INSERT INTO llm_call_content ({', '.join(content_cols)}) VALUES ({', '.join('?' * 7)})"
+    marks = ", ".join("?" * len(content_cols))
+    content_sql = f"INSERT INTO llm_call_content ({', '.join(content_cols)}) VALUES ({marks})"
     start = time.perf_counter()
     if encode:
         calls, contents = encode_rows(records, "sqlite")

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 import sqlalchemy as sa
 
-from obs import config, db
+from obs import config, db, rollup
 from obs.errors import UserError
 from obs.pricing import default_pricer
 from obs.recorder import Recorder
@@ -190,6 +190,28 @@ def _is_loopback(host: str) -> bool:
 def _oidc_secrets() -> bool:
     secrets = config.APP_PATH.parent / ".streamlit" / "secrets.toml"
     return secrets.is_file() and "[auth" in secrets.read_text(encoding="utf-8")
+
+
+@main.group(name="rollup")
+def rollup_group() -> None:
+    """The hourly and daily rollups the dashboard reads (the writer keeps them current)."""
+
+
+@rollup_group.command(name="rebuild")
+@database_url_option
+@friendly_errors
+def rollup_rebuild(database_url: str | None) -> None:
+    """Recount the rollups from every stored call (after changing calls with your own SQL)."""
+    store = Store(database_url)
+
+    def progress(done: int) -> None:
+        click.echo(f"\rcounted {done:,} calls...", nl=False, err=True)
+
+    with store.engine.begin() as connection:
+        calls = rollup.rebuild(connection, progress if sys.stderr.isatty() else None)
+    if sys.stderr.isatty() and calls:
+        click.echo(err=True)
+    click.echo(f"rebuilt the rollups from {calls:,} calls")
 
 
 @main.group()

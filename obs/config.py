@@ -46,6 +46,11 @@ APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 #: Where `obs dashboard` listens by default: loopback only, because the dashboard shows full prompts.
 DASHBOARD_HOST = "127.0.0.1"
 DASHBOARD_PORT = 8501
+#: A system prompt this long or longer is stored once (llm_texts, by SHA-256) however many calls send it.
+SHARED_TEXT_MIN_CHARS = 200
+#: The call explorer counts matching calls up to this many (then says "10,000+"), so its pager never scans
+#: millions of rows; sql/calls_count.sql holds the same number plus one.
+CALLS_COUNT_CAP = 10_000
 
 #: Webhook delivery: attempts within one `obs alerts check` and the wait before each retry (seconds);
 #: an event still undelivered stays in the outbox and the next check tries again.

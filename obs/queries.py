@@ -69,7 +69,8 @@ def _fragment(name: str, dialect: str) -> str:
     text = _read(f"_{name}", dialect)
     if text is None:
         raise UnknownQueryError(f"no fragment sql/_{name}.sql for {{{{{name}}}}}")
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip()
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip()
+    return FRAGMENT.sub(lambda m: _fragment(m.group(1), dialect), text)  # fragments may hold fragments
 
 
 def uses_filters(name: str, dialect: str) -> bool:
@@ -91,7 +92,12 @@ def execute(connection: sa.Connection, name: str, **params: Any) -> sa.CursorRes
     dialect = connection.dialect.name
     if uses_filters(name, dialect):
         params = {**dict.fromkeys(FILTER_PARAMS), **params}
-    sql = sa.text(load(name, dialect))
+    text = load(name, dialect)
+    if ":hour_start" in text or ":values_start" in text:  # a rollup query: where each part of the window is read
+        from obs import rollup
+
+        params = {**{k: v for k, v in rollup.spans(params).items() if f":{k}" in text}, **params}
+    sql = sa.text(text)
     return connection.execute(sql, {key: bind_value(value, dialect) for key, value in params.items()})
 
 

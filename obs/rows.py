@@ -8,6 +8,7 @@ PostgreSQL NUL characters, which text and JSONB refuse, are replaced by U+FFFD.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import operator
 import re
@@ -19,6 +20,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from obs import config
 from obs.records import CallContent, Feedback, LLMCall, Span
 from obs.schema import Json, Money, UtcTimestamp, feedback, llm_call_content, llm_calls, spans, sqlite_text, to_utc
 from obs.serialize import PlainJson, RawJson, clean_text, to_jsonable
@@ -125,7 +127,10 @@ class Codecs:
 
     def __init__(self, dialect: str) -> None:
         self.calls = TableCodec.build(llm_calls, dialect)
-        content_fields = ["id" if name == "call_id" else f"content.{name}" for name in _columns(llm_call_content)]
+        content_fields = [
+            name if name in ("call_id", "system_prompt_hash") else f"content.{name}"
+            for name in _columns(llm_call_content)
+        ]
         self.content = TableCodec.build(llm_call_content, dialect, content_fields)
         self.spans = TableCodec.build(spans, dialect)
         self.feedback = TableCodec.build(feedback, dialect)
@@ -134,7 +139,14 @@ class Codecs:
         return self.calls.row(call)
 
     def content_row(self, call: LLMCall) -> tuple[Any, ...]:
-        return self.content.row(call)
+        """The content row as stored (a long system prompt replaced by its hash: see ``content_and_text``)."""
+        return self.content_and_text(call)[0]
+
+    def content_and_text(self, call: LLMCall) -> tuple[tuple[Any, ...], tuple[str, str] | None]:
+        """The content row, and (hash, text) when the system prompt is stored once in llm_texts instead."""
+        assert call.content is not None
+        stored, shared = share_system_prompt(call.content)
+        return self.content.row(_StoredContent(call.id, stored, shared and shared[0])), shared
 
     def span_row(self, span: Span) -> tuple[Any, ...]:
         return self.spans.row(span)
@@ -152,16 +164,20 @@ class EncodedBatch:
     spans: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
     feedback: list[tuple[Any, ...]] = dataclasses.field(default_factory=list)
     call_ids: list[str] = dataclasses.field(default_factory=list)
+    #: hash -> text of the texts stored once (llm_texts) that this batch's contents refer to.
+    texts: dict[str, str] = dataclasses.field(default_factory=dict)
     fresh_feedback: list[Feedback] = dataclasses.field(default_factory=list)
 
     def add(self, record: LLMCall | Span | Feedback, codecs: Codecs) -> None:
         """Encode one record (raises, adding nothing, if it cannot be encoded)."""
         if isinstance(record, LLMCall):
             call_row = codecs.call_row(record)
-            content_row = codecs.content_row(record) if record.content is not None else None
+            content_row, shared = codecs.content_and_text(record) if record.content is not None else (None, None)
             self.calls.append(call_row)
             if content_row is not None:
                 self.contents.append(content_row)
+            if shared is not None:
+                self.texts[shared[0]] = shared[1]
             self.call_ids.append(record.id)
         elif isinstance(record, Span):
             self.spans.append(codecs.span_row(record))
@@ -171,6 +187,50 @@ class EncodedBatch:
 
     def __len__(self) -> int:
         return len(self.calls) + len(self.spans) + len(self.feedback)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _StoredContent:
+    """What the content codec reads: a call's content as stored."""
+
+    call_id: str
+    content: CallContent
+    system_prompt_hash: str | None
+
+
+#: The key that stands for a system message's content stored once in llm_texts (its SHA-256).
+TEXT_REF = "content_sha256"
+
+
+def share_system_prompt(content: CallContent) -> tuple[CallContent, tuple[str, str] | None]:
+    """The content to store and (hash, text) of its system prompt when that is stored once in llm_texts.
+
+    A system prompt of SHARED_TEXT_MIN_CHARS or more leaves the ``system_prompt`` column, and the first message
+    when that is the same system prompt (``{"role": "system", "content_sha256": hash}`` stands in for it);
+    ``restore_system_prompt`` and the ``llm_calls_full`` view put it back.
+    """
+    prompt = content.system_prompt
+    if not isinstance(prompt, str) or len(prompt) < config.SHARED_TEXT_MIN_CHARS:
+        return content, None
+    digest = hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()
+    messages = content.messages
+    if isinstance(messages, list) and messages and _is_system(messages[0]) and messages[0].get("content") == prompt:
+        first = {key: value for key, value in messages[0].items() if key != "content"}
+        messages = [{**first, TEXT_REF: digest}, *messages[1:]]
+    return dataclasses.replace(content, system_prompt=None, messages=messages), (digest, prompt)
+
+
+def restore_system_prompt(content: CallContent, text: str) -> CallContent:
+    """The content as it was recorded, from its stored form and the shared system prompt text."""
+    messages = content.messages
+    if isinstance(messages, list) and messages and isinstance(messages[0], dict) and TEXT_REF in messages[0]:
+        first = {key: value for key, value in messages[0].items() if key != TEXT_REF}
+        messages = [{**first, "content": text}, *messages[1:]]
+    return dataclasses.replace(content, system_prompt=text, messages=messages)
+
+
+def _is_system(message: Any) -> bool:
+    return isinstance(message, dict) and message.get("role") in ("system", "developer") and TEXT_REF not in message
 
 
 def _columns(table: sa.Table) -> list[str]:
@@ -198,6 +258,8 @@ def call_from_row(row: sa.RowMapping, *, with_content: bool) -> LLMCall:
     content = None
     if with_content and any(row.get(name) is not None for name in CONTENT_FIELDS):
         content = CallContent(**{name: row[name] for name in CONTENT_FIELDS})
+        if row.get("shared_system_prompt") is not None:
+            content = restore_system_prompt(content, row["shared_system_prompt"])
     return LLMCall(**values, content=content)
 
 

@@ -126,6 +126,7 @@ llm_calls = Table(
     Index(None, "user_id", "ts"),
     Index(None, "model", "ts"),
     Index(None, "replay_of"),
+    Index(None, "latency_ms"),  # the slowest calls of a window: read backwards, stop after the page (0009)
 )
 
 llm_call_content = Table(
@@ -138,6 +139,16 @@ llm_call_content = Table(
     Column("response", Json),
     Column("tool_calls", Json),
     Column("output_text", Text),
+    # Set when the system prompt is stored once in llm_texts (and left out of system_prompt and messages[0]).
+    Column("system_prompt_hash", Text),
+)
+
+#: Texts many calls repeat (a system prompt), stored once under their SHA-256 (migration 0008).
+llm_texts = Table(
+    "llm_texts",
+    metadata,
+    Column("hash", Text, primary_key=True),
+    Column("text", Text, nullable=False),
 )
 
 spans = Table(
@@ -293,4 +304,60 @@ replay_run_items = Table(
     Column("replay_id", Text),
     Column("changed", Boolean),
     Column("error", Text),
+)
+
+# --- rollups (migration 0007) -------------------------------------------------------------------------
+# Kept current by the store's writer in the same transaction as the calls they count (obs/rollup.py), so the
+# dashboard reads a few thousand rows instead of scanning every call. One row per period: grain 'hour' and
+# 'day' both; a dimension with no value is '' (part of the primary key, so never NULL). On SQLite they are
+# WITHOUT ROWID tables: rows are stored in key order, so a time range is one contiguous read.
+
+rollup_calls = Table(
+    "rollup_calls",
+    metadata,
+    Column("grain", Text, primary_key=True),  # hour | day
+    Column("ts", UtcTimestamp, primary_key=True),  # start of the hour or UTC day
+    Column("feature", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    Column("prompt_version", Text, primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("calls", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Column("refusals", BigInteger, nullable=False),
+    Column("thumbs_down", BigInteger, nullable=False),
+    Column("unpriced_ok", BigInteger, nullable=False),  # succeeded, no price known
+    Column("priced_calls", BigInteger, nullable=False),
+    Column("cost_usd", Money, nullable=False),
+    Column("prompt_tokens", BigInteger, nullable=False),
+    Column("completion_tokens", BigInteger, nullable=False),
+    Column("ttft_calls", BigInteger, nullable=False),  # streamed, with a time to first token
+    Column("ttft_latency_calls", BigInteger, nullable=False),
+    Column("ttft_latency_ms", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+#: Histograms of latency, time to first token and cost: calls per log-spaced bucket (obs.rollup.GAMMA), per period.
+rollup_histograms = Table(
+    "rollup_histograms",
+    metadata,
+    Column("grain", Text, primary_key=True),
+    Column("ts", UtcTimestamp, primary_key=True),
+    Column("feature", Text, primary_key=True),
+    Column("model", Text, primary_key=True),
+    Column("source", Text, primary_key=True),
+    Column("metric", Text, primary_key=True),  # total | ttft
+    Column("bucket", Integer, primary_key=True),
+    Column("calls", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+#: Which filter values (feature, model, tenant_id, user_id) occur on each UTC day, and how often.
+rollup_values = Table(
+    "rollup_values",
+    metadata,
+    Column("ts", UtcTimestamp, primary_key=True),
+    Column("kind", Text, primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("calls", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )

@@ -15,9 +15,9 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from obs import config, db, queries, rows
+from obs import config, db, queries, rollup, rows
 from obs.records import Feedback, LLMCall, Span, Trace
-from obs.schema import as_utc, feedback, llm_call_content, llm_calls, metadata, spans
+from obs.schema import as_utc, feedback, llm_call_content, llm_calls, llm_texts, metadata, spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,12 @@ class Store:
         codecs = self.codecs
         try:
             with self.engine.begin() as connection:
-                new_calls = self._insert(connection, codecs.calls, batch.calls)
+                new_ids: list[str] = []
+                new_calls = self._insert(connection, codecs.calls, batch.calls, new_ids)
+                rollup.add(connection, new_ids)  # the rollups count exactly the calls stored
+                if batch.texts:
+                    texts = [{"hash": k, "text": v} for k, v in batch.texts.items()]
+                    connection.execute(_insert_missing(self.dialect, llm_texts), texts)
                 self._insert(connection, codecs.content, batch.contents)
                 new_spans = self._insert(connection, codecs.spans, batch.spans)
                 new_feedback = self._insert(connection, codecs.feedback, batch.feedback)
@@ -102,21 +107,33 @@ class Store:
         """How records become this store's driver rows."""
         return rows.Codecs(self.dialect)
 
-    def _insert(self, connection: sa.Connection, codec: rows.TableCodec, values: list[tuple[Any, ...]]) -> int:
-        """Insert rows, skipping primary keys already stored; returns how many were new."""
+    def _insert(
+        self,
+        connection: sa.Connection,
+        codec: rows.TableCodec,
+        values: list[tuple[Any, ...]],
+        new_ids: list[str] | None = None,
+    ) -> int:
+        """Insert rows, skipping primary keys already stored; returns how many were new (their ids into new_ids)."""
         if not values:
             return 0
         if self.dialect == "postgresql":
-            return _pg_copy(connection, codec, values)
+            return _pg_copy(connection, codec, values, new_ids)
         # Many rows per INSERT: SQLite then runs each statement in one step with the GIL released, instead of
         # taking the GIL back between rows (which makes the writer threads wait for each other).
         per_statement = max(1, min(config.WRITE_CHUNK_ROWS, self._sqlite_variables(connection) // len(codec.columns)))
         inserted = 0
         for start in range(0, len(values), per_statement):
             chunk = values[start : start + per_statement]
-            sql = _sqlite_insert_sql(codec.table.name, codec.columns, len(chunk))
+            sql = _sqlite_insert_sql(codec.table.name, codec.columns, len(chunk), returning=new_ids is not None)
             flat = tuple(value for row in chunk for value in row)
-            inserted += max(connection.exec_driver_sql(sql, flat).rowcount, 0)
+            result = connection.exec_driver_sql(sql, flat)
+            if new_ids is None:
+                inserted += max(result.rowcount, 0)
+            else:
+                ids = [row[0] for row in result]
+                new_ids.extend(ids)
+                inserted += len(ids)
         return inserted
 
     def _sqlite_variables(self, connection: sa.Connection) -> int:
@@ -144,7 +161,8 @@ class Store:
                 .where(llm_calls.c.id == sa.bindparam("call_id"))
                 .values(user_feedback=sa.bindparam("value"))
             )
-            connection.execute(stmt, [{"call_id": k, "value": v} for k, v in latest.items()])
+            with rollup.changing(connection, list(latest)):
+                connection.execute(stmt, [{"call_id": k, "value": v} for k, v in latest.items()])
 
     def reset(self) -> None:
         """Delete every record (the schema and the alert rules stay); used by ``obs demo --reset``."""
@@ -158,18 +176,14 @@ class Store:
         if not costs:
             return
         stmt = llm_calls.update().where(llm_calls.c.id == sa.bindparam("call_id")).values(cost_usd=sa.bindparam("cost"))
-        with self.engine.begin() as connection:
+        with self.engine.begin() as connection, rollup.changing(connection, list(costs)):
             connection.execute(stmt, [{"call_id": k, "cost": v} for k, v in costs.items()])
 
     # --- reading --------------------------------------------------------------------------------------
 
     def get_call(self, call_id: str) -> LLMCall | None:
         """One call with its content (content is None when not stored or expired)."""
-        stmt = (
-            sa.select(llm_calls, *[llm_call_content.c[name] for name in rows.CONTENT_FIELDS])
-            .select_from(llm_calls.outerjoin(llm_call_content, llm_call_content.c.call_id == llm_calls.c.id))
-            .where(llm_calls.c.id == call_id)
-        )
+        stmt = select_calls_with_content().where(llm_calls.c.id == call_id)
         with self.engine.connect() as connection:
             row = connection.execute(stmt).mappings().first()
         return None if row is None else rows.call_from_row(row, with_content=True)
@@ -208,6 +222,27 @@ class Store:
         )
 
 
+def select_calls_with_content() -> sa.Select[Any]:
+    """Calls joined with their content and the shared system prompt (``rows.call_from_row`` puts it back)."""
+    return sa.select(
+        llm_calls,
+        *[llm_call_content.c[name] for name in rows.CONTENT_FIELDS],
+        llm_texts.c.text.label("shared_system_prompt"),
+    ).select_from(
+        llm_calls.outerjoin(llm_call_content, llm_call_content.c.call_id == llm_calls.c.id).outerjoin(
+            llm_texts, llm_texts.c.hash == llm_call_content.c.system_prompt_hash
+        )
+    )
+
+
+def _insert_missing(dialect: str, table: sa.Table) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING for this dialect."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing()
+
+
 @functools.cache
 def default_store() -> Store:
     """The store at OBS_DATABASE_URL (one per process)."""
@@ -219,13 +254,16 @@ SQLITE_MAX_VARIABLES = 32_000
 
 
 @functools.lru_cache(maxsize=64)
-def _sqlite_insert_sql(table: str, columns: tuple[str, ...], rows: int) -> str:
+def _sqlite_insert_sql(table: str, columns: tuple[str, ...], rows: int, *, returning: bool = False) -> str:
     marks = "(" + ", ".join("?" * len(columns)) + ")"
     values = ", ".join([marks] * rows)
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} ON CONFLICT DO NOTHING"
+    tail = f" RETURNING {columns[0]}" if returning else ""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} ON CONFLICT DO NOTHING{tail}"
 
 
-def _pg_copy(connection: sa.Connection, codec: rows.TableCodec, values: list[tuple[Any, ...]]) -> int:
+def _pg_copy(
+    connection: sa.Connection, codec: rows.TableCodec, values: list[tuple[Any, ...]], new_ids: list[str] | None
+) -> int:
     """COPY rows in; if some ids exist already (a retry or a replay), COPY to a temp table and skip those."""
     table, columns = codec.table.name, ", ".join(codec.columns)
     raw = connection.connection.driver_connection
@@ -238,6 +276,8 @@ def _pg_copy(connection: sa.Connection, codec: rows.TableCodec, values: list[tup
         ):
             for row in values:
                 copy.write_row(row)
+        if new_ids is not None:
+            new_ids.extend(row[0] for row in values)
         return len(values)
     except psycopg.errors.UniqueViolation:
         pass
@@ -247,9 +287,12 @@ def _pg_copy(connection: sa.Connection, codec: rows.TableCodec, values: list[tup
         with cursor.copy(f"COPY obs_incoming_{table} ({columns}) FROM STDIN") as copy:
             for row in values:
                 copy.write_row(row)
+        tail = f" RETURNING {codec.columns[0]}" if new_ids is not None else ""
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM obs_incoming_{table} ON CONFLICT DO NOTHING"
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM obs_incoming_{table} ON CONFLICT DO NOTHING{tail}"
         )
+        if new_ids is not None:
+            new_ids.extend(row[0] for row in cursor.fetchall())
         return max(int(cursor.rowcount), 0)
 
 

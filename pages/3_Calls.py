@@ -45,9 +45,10 @@ conditions = {
     "search": f"%{search}%" if search else None,
     "include_replays": int(replays),
 }
-total = int(ui.query("calls_count", filters, **conditions).iloc[0]["calls"])
-pages = max(1, -(-total // PAGE_SIZE))
-page_number = int(st.number_input(f"Page (of {pages:,}; {total:,} calls)", 1, pages, 1))
+total = int(ui.query("calls_count", filters, **conditions).iloc[0]["calls"])  # counted up to COUNT_CAP + 1
+pages = max(1, -(-min(total, ui.COUNT_CAP) // PAGE_SIZE))
+shown = f"{ui.COUNT_CAP:,}+ calls; narrow the filters to see more" if total > ui.COUNT_CAP else f"{total:,} calls"
+page_number = int(st.number_input(f"Page (of {pages:,}; {shown})", 1, pages, 1))
 rows = ui.query("calls_page", filters, **conditions, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
 if rows.empty:
     st.info("No calls match.")

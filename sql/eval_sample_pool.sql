@@ -12,7 +12,9 @@ WHERE c.ts >= :start AND c.ts < :end
         SELECT 1 FROM llm_call_content x
         WHERE x.call_id = c.id
           AND (LOWER(x.output_text) LIKE CAST(:text AS TEXT)
-               OR LOWER(CAST(x.messages AS TEXT)) LIKE CAST(:text AS TEXT))))
+               OR LOWER(CAST(x.messages AS TEXT)) LIKE CAST(:text AS TEXT)
+               OR EXISTS (SELECT 1 FROM llm_texts t  -- a system prompt stored once
+                          WHERE t.hash = x.system_prompt_hash AND LOWER(t.text) LIKE CAST(:text AS TEXT)))))
   AND ((CAST(:thumbs_down AS INTEGER) = 1 AND c.user_feedback = 'thumbs_down')
        OR (CAST(:errors AS INTEGER) = 1 AND c.status = 'error')
        OR (CAST(:refusals AS INTEGER) = 1 AND c.is_refusal)

@@ -1,15 +1,8 @@
--- The values the dashboard's filters offer: what occurs in the window, most frequent first.
-SELECT kind, value, calls FROM (
-    SELECT 'feature' AS kind, feature AS value, COUNT(*) AS calls FROM llm_calls
-    WHERE ts >= :start AND ts < :end AND feature IS NOT NULL GROUP BY feature
-    UNION ALL
-    SELECT 'model', model, COUNT(*) FROM llm_calls
-    WHERE ts >= :start AND ts < :end GROUP BY model
-    UNION ALL
-    SELECT 'tenant_id', tenant_id, COUNT(*) FROM llm_calls
-    WHERE ts >= :start AND ts < :end AND tenant_id IS NOT NULL GROUP BY tenant_id
-    UNION ALL
-    SELECT 'user_id', user_id, COUNT(*) FROM llm_calls
-    WHERE ts >= :start AND ts < :end AND user_id IS NOT NULL GROUP BY user_id
-) AS v
+-- The values the dashboard's filters offer: what occurs on the UTC days the window touches, most frequent first
+-- (read from rollup_values; filter_values_raw asks the raw table for the same days).
+SELECT kind, value, SUM(calls) AS calls
+FROM rollup_values
+WHERE ts >= :values_start AND ts < :values_end
+GROUP BY kind, value
+HAVING SUM(calls) > 0
 ORDER BY kind, calls DESC, value

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from obs import db
+from obs import db, queries
 from obs.cli import main
 from obs.store import Store
 from tests.factories import make_call
@@ -128,3 +128,14 @@ def test_dashboard_refuses_a_public_address_without_a_login(monkeypatch: pytest.
     code, out = obs("dashboard", "--host", "0.0.0.0")
     assert code == 1 and "refusing to serve full prompts on 0.0.0.0 without a login" in out
     assert "OBS_DASHBOARD_PASSWORD" in out
+
+
+def test_rollup_rebuild_recounts_the_rollups_after_sql_of_your_own(store: Store, db_url: str) -> None:
+    when = datetime.now(UTC) - timedelta(hours=2)
+    store.write_batch([make_call(when, call_id=f"c{i}") for i in range(5)])
+    window = {"start": when - timedelta(days=1), "end": when + timedelta(days=1)}
+    with store.engine.begin() as connection:  # a change behind the writer's back: the rollups do not see it
+        connection.exec_driver_sql("DELETE FROM llm_calls WHERE id = 'c0'")
+    assert queries.run("overview_kpis", db=store, **window).iloc[0]["calls"] == 5
+    assert obs("rollup", "rebuild", "--database-url", db_url) == (0, "rebuilt the rollups from 4 calls\n")
+    assert queries.run("overview_kpis", db=store, **window).iloc[0]["calls"] == 4

@@ -16,6 +16,7 @@ from obs.store import Store
 EXPECTED_TABLES = {
     "alembic_version", "llm_calls", "llm_call_content", "spans", "feedback", "eval_cases",
     "alert_rules", "alert_events", "alert_notifications", "replay_runs", "replay_run_items",
+    "rollup_calls", "rollup_histograms", "rollup_values", "llm_texts",
 }  # fmt: skip
 SEED_VIEW_COLUMNS = [
     "id", "trace_id", "parent_id", "ts", "user_id", "tenant_id", "feature", "model", "prompt", "response",

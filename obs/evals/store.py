@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from obs import clock, queries, rows
+from obs import clock, queries, rollup, rows
 from obs.errors import UserError
 from obs.evals import export, rules
 from obs.evals.cases import (
@@ -24,8 +24,8 @@ from obs.evals.cases import (
     parse_labels,
 )
 from obs.records import Feedback, LLMCall, new_span_id
-from obs.schema import eval_cases, feedback, llm_call_content, llm_calls
-from obs.store import Store
+from obs.schema import eval_cases, feedback, llm_calls
+from obs.store import Store, select_calls_with_content
 
 #: Call ids per ``IN (...)`` when loading the calls of a dataset.
 CHUNK = 500
@@ -364,11 +364,7 @@ def _row(case: EvalCase) -> dict[str, Any]:
 def _calls(connection: sa.Connection, call_ids: Sequence[str]) -> dict[str, LLMCall]:
     found: dict[str, LLMCall] = {}
     for start in range(0, len(call_ids), CHUNK):
-        stmt = (
-            sa.select(llm_calls, *[llm_call_content.c[name] for name in rows.CONTENT_FIELDS])
-            .select_from(llm_calls.outerjoin(llm_call_content, llm_call_content.c.call_id == llm_calls.c.id))
-            .where(llm_calls.c.id.in_(list(call_ids[start : start + CHUNK])))
-        )
+        stmt = select_calls_with_content().where(llm_calls.c.id.in_(list(call_ids[start : start + CHUNK])))
         for row in connection.execute(stmt).mappings():
             found[row["id"]] = rows.call_from_row(row, with_content=True)
     return found
@@ -393,4 +389,5 @@ def _refresh_user_feedback(connection: sa.Connection, call_id: str) -> None:
     latest = connection.execute(
         sa.select(feedback.c.value).where(feedback.c.call_id == call_id).order_by(feedback.c.ts.desc()).limit(1)
     ).scalar()
-    connection.execute(llm_calls.update().where(llm_calls.c.id == call_id).values(user_feedback=latest))
+    with rollup.changing(connection, [call_id]):
+        connection.execute(llm_calls.update().where(llm_calls.c.id == call_id).values(user_feedback=latest))

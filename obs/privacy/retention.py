@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from obs import config, queries
-from obs.schema import feedback, llm_call_content, llm_calls, spans
+from obs import config, queries, rollup
+from obs.schema import feedback, llm_call_content, llm_calls, llm_texts, spans
 from obs.store import Store
 
 
@@ -80,6 +80,12 @@ def apply(
                        "contents expired", planned.expired_content, progress)  # fmt: skip
     spans_deleted = _batches(store, "retention_spans_batch", cutoffs, batch, _delete_spans,
                              "spans deleted", planned.deleted_spans, progress)  # fmt: skip
+    if deleted or expired:
+        with store.engine.begin() as connection:  # shared system prompts no stored content refers to any more
+            in_use = sa.select(llm_call_content.c.system_prompt_hash).where(
+                llm_call_content.c.system_prompt_hash.is_not(None)
+            )
+            connection.execute(llm_texts.delete().where(llm_texts.c.hash.not_in(in_use)))
     return RetentionReport(deleted, expired, spans_deleted, planned.kept_calls, dry_run=False)
 
 
@@ -101,6 +107,7 @@ def _batches(
 
 
 def _delete_calls(connection: sa.Connection, ids: list[str]) -> None:
+    rollup.add(connection, ids, -1)  # the rollups keep counting exactly the calls stored
     connection.execute(feedback.delete().where(feedback.c.call_id.in_(ids)))
     connection.execute(llm_call_content.delete().where(llm_call_content.c.call_id.in_(ids)))
     connection.execute(llm_calls.delete().where(llm_calls.c.id.in_(ids)))  # eval cases go with it (cascade)

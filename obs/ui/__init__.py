@@ -4,9 +4,21 @@ Pages call these and hold no SQL and no business logic: ``page()`` sets up acces
 runs a file of sql/ with the current filters (cached briefly), and the view functions render records.
 """
 
+from obs.config import CALLS_COUNT_CAP as COUNT_CAP
 from obs.ui.datasets import datasets
 from obs.ui.state import Filters, current_store, page, query
 from obs.ui.triage import triage
 from obs.ui.views import call_detail, kpi_tiles, trace_view
 
-__all__ = ["Filters", "call_detail", "current_store", "datasets", "kpi_tiles", "page", "query", "trace_view", "triage"]
+__all__ = [
+    "COUNT_CAP",
+    "Filters",
+    "call_detail",
+    "current_store",
+    "datasets",
+    "kpi_tiles",
+    "page",
+    "query",
+    "trace_view",
+    "triage",
+]

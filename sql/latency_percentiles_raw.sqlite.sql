@@ -1,4 +1,4 @@
--- Latency percentiles by feature and model (seed guide, 4B), slowest p95 first.
+-- The raw-table reference (no rollups; bench.scale's baseline, the tests' exact answer): Latency percentiles by feature and model (seed guide, 4B), slowest p95 first.
 -- SQLite has no PERCENTILE_CONT: rank each group's latencies and interpolate between the two neighbours
 -- of position p * (n - 1), exactly as PostgreSQL does.
 WITH ranked AS (

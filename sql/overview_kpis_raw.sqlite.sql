@@ -1,4 +1,4 @@
--- The overview's tiles for one window: volume, spend, p95 latency and the rates reviewers watch.
+-- The raw-table reference (no rollups; bench.scale's baseline, the tests' exact answer): The overview's tiles for one window: volume, spend, p95 latency and the rates reviewers watch.
 -- p95 interpolates between the two neighbours of position 0.95 * (n - 1), as PERCENTILE_CONT does.
 WITH window_calls AS (
     SELECT * FROM llm_calls WHERE {{filters}}

@@ -1,4 +1,4 @@
--- Cost per call by model, average and p95 (seed guide, 4A). Unpriced calls are left out of both.
+-- The raw-table reference (no rollups; bench.scale's baseline, the tests' exact answer): Cost per call by model, average and p95 (seed guide, 4A). Unpriced calls are left out of both.
 SELECT model,
        AVG(cost_usd) AS avg_cost,
        PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY cost_usd) AS p95_cost,

@@ -1,4 +1,4 @@
--- Per time bucket ('day' or 'hour'): volume, spend, error and refusal rates, latency percentiles.
+-- The raw-table reference (no rollups; bench.scale's baseline, the tests' exact answer): Per time bucket ('day' or 'hour'): volume, spend, error and refusal rates, latency percentiles.
 SELECT {{bucket}} AS bucket,
        COUNT(*) AS calls,
        SUM(cost_usd) AS cost,

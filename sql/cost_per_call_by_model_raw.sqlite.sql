@@ -1,4 +1,4 @@
--- Cost per call by model, average and p95 (seed guide, 4A). Unpriced calls are left out of both.
+-- The raw-table reference (no rollups; bench.scale's baseline, the tests' exact answer): Cost per call by model, average and p95 (seed guide, 4A). Unpriced calls are left out of both.
 -- SQLite has no PERCENTILE_CONT: rank the priced calls of each model and interpolate between the two
 -- neighbours of position 0.95 * (n - 1), exactly as PostgreSQL does.
 WITH ranked AS (

@@ -1,4 +1,4 @@
--- Time to first token of streamed calls, by model.
+-- The raw-table reference (no rollups; bench.scale's baseline, the tests' exact answer): Time to first token of streamed calls, by model.
 SELECT model,
        COUNT(*) AS streamed_calls,
        PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY latency_ms_first_token) AS ttft_p50,

@@ -1,4 +1,4 @@
--- Per time bucket ('day' or 'hour'): volume, spend, error and refusal rates, latency percentiles.
+-- The raw-table reference (no rollups; bench.scale's baseline, the tests' exact answer): Per time bucket ('day' or 'hour'): volume, spend, error and refusal rates, latency percentiles.
 -- Percentiles interpolate between the two neighbours of position p * (n - 1), as PERCENTILE_CONT does.
 WITH bucketed AS (
     SELECT {{bucket}} AS bucket,

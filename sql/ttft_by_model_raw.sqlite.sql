@@ -1,4 +1,4 @@
--- Time to first token of streamed calls, by model (percentiles as PERCENTILE_CONT computes them).
+-- The raw-table reference (no rollups; bench.scale's baseline, the tests' exact answer): Time to first token of streamed calls, by model (percentiles as PERCENTILE_CONT computes them).
 WITH ranked AS (
     SELECT model, latency_ms, latency_ms_first_token AS v,
            ROW_NUMBER() OVER (PARTITION BY model ORDER BY latency_ms_first_token) - 1 AS i,

@@ -1,4 +1,4 @@
--- Latency percentiles by feature and model (seed guide, 4B), slowest p95 first.
+-- The raw-table reference (no rollups; bench.scale's baseline, the tests' exact answer): Latency percentiles by feature and model (seed guide, 4B), slowest p95 first.
 SELECT feature,
        model,
        PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,

@@ -1,4 +1,4 @@
--- The overview's tiles for one window: volume, spend, p95 latency and the rates reviewers watch.
+-- The raw-table reference (no rollups; bench.scale's baseline, the tests' exact answer): The overview's tiles for one window: volume, spend, p95 latency and the rates reviewers watch.
 SELECT COUNT(*) AS calls,
        SUM(cost_usd) AS spend,
        PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency_ms,
