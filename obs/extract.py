@@ -335,26 +335,28 @@ def _response_json(event: CallEvent, out: _Output) -> Any:
 
 
 def _request(event: CallEvent) -> tuple[Mapping[str, Any], bool]:
-    """The request as the provider got it: the body the client sent (plus the arguments that are not in it,
-    minus the usage obs asked for), else the snapshot of the arguments; and whether it is plain JSON (the
-    body, read by orjson: no NaN, no objects), which can be written back as it is."""
+    """The request as the provider got it: the body the client sent (plus the arguments that are not in it),
+    else the snapshot of the arguments, without the streamed usage obs asked for; and whether it is plain JSON
+    (the body, read by orjson: no NaN, no objects), which can be written back as it is."""
+    plain_json = False
     if event.request_body is None:
-        return event.request, False
-    try:
-        request: dict[str, Any] = orjson.loads(event.request_body)
-        plain_json = True
-    except orjson.JSONDecodeError:
+        request = dict(event.request)
+    else:
         try:
-            request, plain_json = json.loads(event.request_body), False  # NaN or Infinity: marked when stored
-        except ValueError:
-            return {"__obs__": "unreadable request body", **event.request}, False
-    if event.usage_added and isinstance(request.get("stream_options"), dict):
-        options = {k: v for k, v in request["stream_options"].items() if k != "include_usage"}
+            request, plain_json = orjson.loads(event.request_body), True
+        except orjson.JSONDecodeError:
+            try:
+                request = json.loads(event.request_body)  # NaN or Infinity: marked when stored
+            except ValueError:
+                request = {"__obs__": "unreadable request body"}
+        request.update(event.request)
+    options = request.get("stream_options")
+    if event.usage_added and isinstance(options, Mapping):
+        options = {k: v for k, v in options.items() if k != "include_usage"}
         if options:
             request["stream_options"] = options
         else:
             del request["stream_options"]
-    request.update(event.request)
     return request, plain_json
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 from openai.types import CreateEmbeddingResponse
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response
@@ -103,6 +105,18 @@ def test_secret_headers_are_not_stored_but_their_names_are() -> None:
     call = build_call(event(request=body), Pricer(), config.REFUSAL_PATTERNS)
     assert call.params is not None and call.params["extra_headers"] == {"Authorization": "<redacted>"}
     assert "sk-secret" not in str(call.params)
+
+
+@pytest.mark.parametrize("from_body", [False, True])
+def test_the_streamed_usage_obs_asked_for_is_not_part_of_the_recorded_request(from_body: bool) -> None:
+    sent = {**REQUEST, "stream": True, "stream_options": {"include_usage": True}}
+    fields: dict[str, object] = (
+        {"request_body": json.dumps(sent).encode(), "request": {}} if from_body else {"request": sent}
+    )
+    call = build_call(event(usage_added=True, **fields), Pricer(), config.REFUSAL_PATTERNS)
+    assert call.params is not None and "stream_options" not in call.params and call.params["stream"] is True
+    kept = build_call(event(usage_added=False, **fields), Pricer(), config.REFUSAL_PATTERNS)  # the caller asked
+    assert kept.params is not None and kept.params["stream_options"] == {"include_usage": True}
 
 
 def test_the_openai_user_field_is_the_user_when_no_trace_names_one() -> None:
