@@ -158,7 +158,7 @@ def _wrap_copies(client: Any, enqueue: Callable[[CallEvent], None]) -> None:
 class _Call:
     """The caller-thread side of one recorded call."""
 
-    __slots__ = ("added_usage", "enqueue", "event", "http", "kwargs")
+    __slots__ = ("enqueue", "event", "http", "kwargs")
 
     def __init__(
         self,
@@ -190,14 +190,13 @@ class _Call:
             source=given.get("source") or "sdk",
             replay_of=given.get("replay_of"),
         )
-        self.added_usage = False
         #: (httpx request, httpx response) of the last attempt, seen by the client's ``send`` (see _watch_http).
         self.http: tuple[Any, Any] | None = None
         if definition.kind == "chat" and kwargs.get("stream") and config.REQUEST_STREAM_USAGE:
             options = kwargs.get("stream_options")
             if not (isinstance(options, Mapping) and "include_usage" in options):
                 kwargs["stream_options"] = {**(options or {}), "include_usage": True}
-                self.added_usage = True
+                self.event.usage_added = True
         self.kwargs = kwargs
 
     def sent(self) -> None:
@@ -205,9 +204,7 @@ class _Call:
         sent, when we saw it: an immutable snapshot for free) or else a snapshot of the arguments, before the
         caller can change them."""
         event = self.event
-        event.usage_added = self.added_usage
-        request = self.http[0] if self.http is not None else None
-        body = getattr(request, "content", None) if request is not None else None
+        body = getattr(self.http[0], "content", None) if self.http is not None else None
         if isinstance(body, bytes) and body[:1] == b"{":
             event.request_body = body
             event.request = {k: snapshot(v) for k, v in self.kwargs.items() if k in _NOT_IN_BODY}
@@ -271,10 +268,7 @@ def _wrapper(
             call.sent()
         except Exception:  # recording must never break the call
             pass
-        try:
-            return call.returned(result)
-        except Exception:
-            return result
+        return _returned(call, result)
 
     return recorded
 
@@ -336,7 +330,7 @@ class _StreamRecording:
         if event.first_token_ns is None and _has_first_token(chunk):
             event.first_token_ns = clock.perf_ns()
         self._chunks.append(chunk)
-        return not (self._call.added_usage and _is_usage_only(chunk))
+        return not (self._call.event.usage_added and _is_usage_only(chunk))
 
     def _finish(self, error: BaseException | None = None, abandoned: bool = False) -> None:
         if self._finished:
