@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from obs import queries
 from obs.schema import llm_calls, rollup_calls, rollup_histograms, rollup_values, to_utc
 
-#: Ratio between the edges of a latency histogram bucket (the same 1.1 is written in sql/_histogram_bucket.sql).
+#: Ratio between the edges of a latency histogram bucket (the same 1.1 is in sql/_histogram_bucket.*.sql).
 GAMMA = 1.1
 #: Largest relative error of a percentile read from the histograms: (GAMMA - 1) / (GAMMA + 1) = 1/21.
 ERROR_BOUND = (GAMMA - 1) / (GAMMA + 1)

@@ -216,7 +216,8 @@ def share_system_prompt(content: CallContent) -> tuple[CallContent, tuple[str, s
     messages = content.messages
     if isinstance(messages, list) and messages and _is_system(messages[0]) and messages[0].get("content") == prompt:
         first = {key: value for key, value in messages[0].items() if key != "content"}
-        messages = [{**first, TEXT_REF: digest}, *messages[1:]]
+        # The same list type: PlainJson (parsed from the body as sent) keeps its fast encoding.
+        messages = type(messages)([{**first, TEXT_REF: digest}, *messages[1:]])
     return dataclasses.replace(content, system_prompt=None, messages=messages), (digest, prompt)
 
 

@@ -84,11 +84,17 @@ class Store:
         The fastest safe path of each dialect: COPY on PostgreSQL (falling back to COPY into a temporary table
         and INSERT ... ON CONFLICT DO NOTHING when some ids are already stored), executemany on SQLite.
         """
+        try:
+            return self._write_encoded(batch, find_new=False)
+        except _SomeKnown:  # a retry or a replay: write again, reading back which calls are new
+            return self._write_encoded(batch, find_new=True)
+
+    def _write_encoded(self, batch: rows.EncodedBatch, *, find_new: bool) -> BatchResult:
         codecs = self.codecs
         try:
             with self.engine.begin() as connection:
                 new_ids: list[str] = []
-                new_calls = self._insert(connection, codecs.calls, batch.calls, new_ids)
+                new_calls = self._insert(connection, codecs.calls, batch.calls, new_ids, find_new=find_new)
                 rollup.add(connection, new_ids)  # the rollups count exactly the calls stored
                 if batch.texts:
                     texts = [{"hash": k, "text": v} for k, v in batch.texts.items()]
@@ -113,8 +119,16 @@ class Store:
         codec: rows.TableCodec,
         values: list[tuple[Any, ...]],
         new_ids: list[str] | None = None,
+        *,
+        find_new: bool = True,
     ) -> int:
-        """Insert rows, skipping primary keys already stored; returns how many were new (their ids into new_ids)."""
+        """Insert rows, skipping primary keys already stored; returns how many were new (their ids into new_ids).
+
+        With ``new_ids`` and not ``find_new`` (SQLite), every row is expected to be new: ``_SomeKnown`` is
+        raised, for the caller to roll back and try again with ``find_new``, when some were not. Reading the
+        new ids back (``RETURNING``) steps once per row, taking the GIL back each time: while the app or the
+        other writer thread runs Python, each step then waits for a thread switch (a GIL convoy: ~75x slower).
+        """
         if not values:
             return 0
         if self.dialect == "postgresql":
@@ -125,15 +139,21 @@ class Store:
         inserted = 0
         for start in range(0, len(values), per_statement):
             chunk = values[start : start + per_statement]
-            sql = _sqlite_insert_sql(codec.table.name, codec.columns, len(chunk), returning=new_ids is not None)
+            returning = new_ids is not None and find_new
+            sql = _sqlite_insert_sql(codec.table.name, codec.columns, len(chunk), returning=returning)
             flat = tuple(value for row in chunk for value in row)
             result = connection.exec_driver_sql(sql, flat)
             if new_ids is None:
                 inserted += max(result.rowcount, 0)
-            else:
+                continue
+            if returning:
                 ids = [row[0] for row in result]
-                new_ids.extend(ids)
-                inserted += len(ids)
+            elif result.rowcount == len(chunk):
+                ids = [row[0] for row in chunk]
+            else:
+                raise _SomeKnown
+            new_ids.extend(ids)
+            inserted += len(ids)
         return inserted
 
     def _sqlite_variables(self, connection: sa.Connection) -> int:
@@ -297,6 +317,10 @@ def _pg_copy(
 
 
 _DRIVER_ERRORS = (psycopg.Error,)
+
+
+class _SomeKnown(Exception):
+    """Some calls of a batch written as all-new were stored already: the transaction is rolled back."""
 
 
 def _as_sqlalchemy_error(exc: Exception) -> sa.exc.DBAPIError:

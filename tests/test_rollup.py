@@ -118,6 +118,37 @@ def test_a_written_again_call_is_not_counted_twice(filled: Store) -> None:
     assert rollup_rows(filled) == before
 
 
+def test_a_batch_with_some_calls_already_stored_counts_only_the_new_ones(store: Store) -> None:
+    store.write_batch(CALLS[:100])
+    result = store.write_batch(CALLS[50:200])  # written as all-new first, rolled back and written again
+    assert (result.calls, result.skipped) == (100, 50)
+    kept = rollup_rows(store)
+    with store.engine.begin() as connection:
+        rollup.rebuild(connection)
+    assert rollup_rows(store) == kept
+    assert sum(row[6] for row in kept["rollup_calls"] if row[0] == "day") == 200  # calls, daily rows
+
+
+def test_sqlite_writes_and_rollup_reads_call_no_python_function(sqlite_url: str) -> None:
+    """SQLAlchemy registers Python floor() and regexp() on SQLite connections: a query using them calls into
+    Python once per row, which waits for the GIL whenever the app runs Python (the writer fell ~200x behind)."""
+    store = Store(sqlite_url)
+    used: list[str] = []
+
+    @sa.event.listens_for(store.engine, "connect")
+    def trap(dbapi_connection: Any, _record: Any) -> None:
+        for name, args in (("floor", 1), ("regexp", 2)):
+            dbapi_connection.create_function(name, args, lambda *_, _name=name: used.append(_name))
+
+    store.engine.dispose()  # new connections, with the trap
+    store.write_batch(CALLS)
+    store.write_batch([*CALLS[:10], make_call(NOW, call_id="one_more")])
+    for name in PERCENTILES:
+        queries.run(name, db=store, **WINDOWS["7d, not on the hour"], bucket="day")
+    assert used == []
+    assert queries.run("latency_percentiles", db=store, **WINDOWS["whole days"])["p50"].notna().all()
+
+
 def test_rollups_follow_feedback_recost_and_retention(filled: Store) -> None:
     later = [Feedback(id=f"late_{c.id}", ts=NOW, call_id=c.id, value="thumbs_down") for c in CALLS[100:140]]
     later += [Feedback(id=f"up_{c.id}", ts=NOW, call_id=c.id, value="thumbs_up") for c in CALLS[:30]]
