@@ -103,6 +103,9 @@ QUEUE_MAX = 20_000
 BATCH_MAX = 1_000
 #: ...or when the oldest waiting record is this old.
 FLUSH_INTERVAL_S = 0.25
+#: While the app records calls back to back (no pause in which the writer would cost it nothing), the writer
+#: waits up to this long for a pause, and while the queue is under half full (``flush`` never waits).
+WRITER_PATIENCE_S = 1.0
 #: After a failed write the database is retried after this delay, doubling up to BACKOFF_MAX_S.
 BACKOFF_MIN_S = 0.5
 BACKOFF_MAX_S = 30.0

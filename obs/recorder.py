@@ -42,6 +42,8 @@ Event = CallEvent | Span | Feedback
 YIELD_EVERY_S = 0.0002
 #: The app counts as busy (and the writer yields to it) this long after its last recorded call.
 APP_BUSY_S = 0.005
+#: How often a writer waiting for the app to pause looks again.
+PAUSE_POLL_S = 0.1
 
 #: Errors meaning "the database is not there right now": spool and retry later.
 _OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, db.StoreError, OSError)
@@ -101,6 +103,7 @@ class Recorder:
         self._count_lock = threading.Lock()
         self._enqueued = 0
         self._last_enqueue = 0.0
+        self._flushing = 0  # flush() calls waiting: the writer then works at once
         self._done = 0  # events written, spooled or given up on; flush waits for it to catch up
 
     # --- the caller's side -------------------------------------------------------------------------
@@ -118,7 +121,10 @@ class Recorder:
                 self._add("done", 1)
                 return
             self._queue.append(event)
-            if len(self._queue) >= config.BATCH_MAX:
+            depth = len(self._queue)
+            if (
+                depth % config.BATCH_MAX == 0 or depth >= config.QUEUE_MAX // 2
+            ):  # not on every call: see _wait_for_a_pause
                 self._wake.set()
         except Exception:  # pragma: no cover - the last line of defence for guarantee 1
             log.exception("obs: could not record an event")
@@ -130,13 +136,17 @@ class Recorder:
             if self._thread is None or not self._thread.is_alive():
                 return self._spool_leftovers()
             target = self._enqueued
-            with self._idle:
-                while self._done < target:
-                    self._wake.set()
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        return False
-                    self._idle.wait(min(remaining, 0.05))
+            self._add("flushing", 1)
+            try:
+                with self._idle:
+                    while self._done < target:
+                        self._wake.set()
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            return False
+                        self._idle.wait(min(remaining, 0.05))
+            finally:
+                self._add("flushing", -1)
             return True
         except Exception:  # pragma: no cover
             log.exception("obs: flush failed")
@@ -216,12 +226,34 @@ class Recorder:
             self._wake.wait(config.FLUSH_INTERVAL_S)
             self._wake.clear()
             try:
+                self._wait_for_a_pause()
                 self._drain()
                 self._jobs.put(self._maybe_replay)
             except Exception:  # pragma: no cover - never let the writer die
                 log.exception("obs: writer error")
             if self._stop and not self._queue:
                 return
+
+    def _wait_for_a_pause(self) -> None:
+        """While the app records calls back to back, wait (up to WRITER_PATIENCE_S) until it pauses.
+
+        A real app's calls wait on the network, and the writer works in those pauses at no cost to it. An app
+        that runs Python without a pause would otherwise share the interpreter lock (GIL) with the writer on
+        every call; deferring keeps its calls as fast as without obs for a second, and the work is done then,
+        or at the next pause, or at once when the queue is half full, ``flush`` is waiting or the recorder stops.
+        """
+        deadline = time.perf_counter() + config.WRITER_PATIENCE_S
+        while (
+            self._queue
+            and not self._stop
+            and not self._flushing
+            and len(self._queue) < config.QUEUE_MAX // 2
+            and time.perf_counter() - self._last_enqueue < APP_BUSY_S
+            and time.perf_counter() < deadline
+        ):
+            # Seldom: each wake-up takes the GIL from the app (and may move it to a cold core).
+            self._wake.wait(PAUSE_POLL_S)
+            self._wake.clear()
 
     def _run_db(self) -> None:
         while True:
@@ -432,6 +464,8 @@ class Recorder:
         with self._count_lock:
             if name == "done":
                 self._done += n
+            elif name == "flushing":
+                self._flushing += n
             else:
                 self._counts[name] += n
 

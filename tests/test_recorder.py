@@ -107,6 +107,38 @@ def test_full_queue_spills_to_disk_and_nothing_is_lost(
     assert obs.stats().dropped == 0
 
 
+def test_an_app_that_never_pauses_still_gets_its_calls_written(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer waits for the app to pause before competing with it for the GIL, but not for ever."""
+    monkeypatch.setattr(config, "WRITER_PATIENCE_S", 0.2)
+    obs.configure(sqlite_url, spool_dir=tmp_path / "spool")
+    client = obs.wrap(clients(FakeOpenAI())[0])
+    deadline = time.monotonic() + 60
+    made = 0
+    while obs.stats().written == 0 and time.monotonic() < deadline:  # calls back to back, no pause
+        client.chat.completions.create(model="gpt-5-mini", messages=MESSAGES)
+        made += 1
+    assert obs.stats().written > 0, f"nothing written during {made} back-to-back calls"
+    assert obs.flush(30)
+    assert _count(sqlite_url) == made
+
+
+def test_flush_does_not_wait_for_the_app_to_pause(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from obs import recorder
+
+    # The app counts as busy for an hour after each call, and the writer would wait that long for a pause.
+    monkeypatch.setattr(recorder, "APP_BUSY_S", 3600.0)
+    monkeypatch.setattr(config, "WRITER_PATIENCE_S", 3600.0)
+    obs.configure(sqlite_url, spool_dir=tmp_path / "spool")
+    _calls(config.BATCH_MAX + 10)
+    assert obs.stats().written == 0
+    assert obs.flush(60)
+    assert _count(sqlite_url) == config.BATCH_MAX + 10
+
+
 def test_one_bad_record_does_not_block_its_batch(postgres_url: str, tmp_path: Path) -> None:
     obs.configure(postgres_url, spool_dir=tmp_path / "spool")
     with obs.trace("batch") as t:
