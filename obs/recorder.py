@@ -122,9 +122,8 @@ class Recorder:
                 return
             self._queue.append(event)
             depth = len(self._queue)
-            if (
-                depth % config.BATCH_MAX == 0 or depth >= config.QUEUE_MAX // 2
-            ):  # not on every call: see _wait_for_a_pause
+            # A wake-up per batch, not per call: a writer waiting for the app to pause must stay asleep.
+            if depth % config.BATCH_MAX == 0 or depth >= config.QUEUE_MAX // 2:
                 self._wake.set()
         except Exception:  # pragma: no cover - the last line of defence for guarantee 1
             log.exception("obs: could not record an event")
