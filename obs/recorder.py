@@ -307,6 +307,8 @@ class Recorder:
                     encoded.add(record, codecs)
             except Exception:  # the write path finds and sets aside the record that cannot be stored
                 encoded = None
+            if encoded is not None:
+                codecs.finish(encoded)
         return records, encoded
 
     def _build(self, events: list[Event], codecs: rows.Codecs | None) -> tuple[list[Record], rows.EncodedBatch | None]:
@@ -332,6 +334,8 @@ class Recorder:
             if now - yielded > YIELD_EVERY_S and (self._db_busy or now - self._last_enqueue < APP_BUSY_S):
                 time.sleep(0)
                 yielded = time.perf_counter()
+        if encoded is not None and codecs is not None:
+            codecs.finish(encoded)
         return records, encoded
 
     def _codecs(self) -> rows.Codecs | None:

@@ -19,6 +19,12 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from psycopg.adapt import Transformer
+
+try:  # psycopg's own COPY row formatter (C in psycopg[binary]); without it the COPY formats rows itself
+    from psycopg._copy_base import format_row_text
+except ImportError:  # pragma: no cover - another psycopg layout
+    format_row_text = None
 
 from obs import config
 from obs.records import CallContent, Feedback, LLMCall, Span
@@ -126,6 +132,7 @@ class Codecs:
     """The codecs of the tables obs writes in batches, for one dialect."""
 
     def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
         self.calls = TableCodec.build(llm_calls, dialect)
         content_fields = [
             name if name in ("call_id", "system_prompt_hash") else f"content.{name}"
@@ -148,6 +155,21 @@ class Codecs:
         stored, shared = share_system_prompt(call.content)
         return self.content.row(_StoredContent(call.id, stored, shared and shared[0])), shared
 
+    def finish(self, batch: EncodedBatch) -> None:
+        """What the dialect's write can do ahead of its transaction: on PostgreSQL, the COPY text of the rows.
+
+        The writer's first thread makes it, so the thread that holds the transaction only sends bytes: formatting
+        ~10 KB a call is ~15 us of the GIL, which that thread would otherwise take between round trips.
+        """
+        if self.dialect != "postgresql" or format_row_text is None:
+            return
+        transformer = Transformer()
+        for codec, values in ((self.calls, batch.calls), (self.content, batch.contents), (self.spans, batch.spans)):
+            text = bytearray()
+            for row in values:
+                format_row_text(row, transformer, text)
+            batch.copy_text[codec.table.name] = text
+
     def span_row(self, span: Span) -> tuple[Any, ...]:
         return self.spans.row(span)
 
@@ -167,6 +189,8 @@ class EncodedBatch:
     #: hash -> text of the texts stored once (llm_texts) that this batch's contents refer to.
     texts: dict[str, str] = dataclasses.field(default_factory=dict)
     fresh_feedback: list[Feedback] = dataclasses.field(default_factory=list)
+    #: PostgreSQL: table name -> its rows as COPY text (``Codecs.finish``), when made ahead.
+    copy_text: dict[str, bytearray] = dataclasses.field(default_factory=dict)
 
     def add(self, record: LLMCall | Span | Feedback, codecs: Codecs) -> None:
         """Encode one record (raises, adding nothing, if it cannot be encoded)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from obs import config, db, queries, rollup, rows
 from obs.records import Feedback, LLMCall, Span, Trace
-from obs.schema import as_utc, feedback, llm_call_content, llm_calls, llm_texts, metadata, spans
+from obs.schema import as_utc, llm_call_content, llm_calls, llm_texts, metadata, spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class Store:
         records: list[LLMCall | Span | Feedback] = [*calls, *spans_, *feedback_]
         for record in records:
             batch.add(record, self.codecs)
+        self.codecs.finish(batch)
         return self.write_encoded(batch)
 
     def write_encoded(self, batch: rows.EncodedBatch) -> BatchResult:
@@ -94,13 +96,16 @@ class Store:
         try:
             with self.engine.begin() as connection:
                 new_ids: list[str] = []
-                new_calls = self._insert(connection, codecs.calls, batch.calls, new_ids, find_new=find_new)
+                copy_text = batch.copy_text.get
+                new_calls = self._insert(
+                    connection, codecs.calls, batch.calls, new_ids, find_new=find_new, copy_text=copy_text("llm_calls")
+                )
                 rollup.add(connection, new_ids)  # the rollups count exactly the calls stored
                 if batch.texts:
                     texts = [{"hash": k, "text": v} for k, v in batch.texts.items()]
                     connection.execute(_insert_missing(self.dialect, llm_texts), texts)
-                self._insert(connection, codecs.content, batch.contents)
-                new_spans = self._insert(connection, codecs.spans, batch.spans)
+                self._insert(connection, codecs.content, batch.contents, copy_text=copy_text("llm_call_content"))
+                new_spans = self._insert(connection, codecs.spans, batch.spans, copy_text=copy_text("spans"))
                 new_feedback = self._insert(connection, codecs.feedback, batch.feedback)
                 self._apply_feedback(connection, batch.fresh_feedback, batch.call_ids)
         except _DRIVER_ERRORS as exc:  # raw driver errors from COPY, as SQLAlchemy's own kinds
@@ -121,6 +126,7 @@ class Store:
         new_ids: list[str] | None = None,
         *,
         find_new: bool = True,
+        copy_text: bytearray | None = None,
     ) -> int:
         """Insert rows, skipping primary keys already stored; returns how many were new (their ids into new_ids).
 
@@ -132,7 +138,7 @@ class Store:
         if not values:
             return 0
         if self.dialect == "postgresql":
-            return _pg_copy(connection, codec, values, new_ids)
+            return _pg_copy(connection, codec, values, new_ids, copy_text)
         # Many rows per INSERT: SQLite then runs each statement in one step with the GIL released, instead of
         # taking the GIL back between rows (which makes the writer threads wait for each other).
         per_statement = max(1, min(config.WRITE_CHUNK_ROWS, self._sqlite_variables(connection) // len(codec.columns)))
@@ -167,10 +173,8 @@ class Store:
     def _apply_feedback(self, connection: sa.Connection, fresh: Sequence[Feedback], call_ids: list[str]) -> None:
         """Keep llm_calls.user_feedback (the seed's column) equal to the latest feedback on each call."""
         latest: dict[str, str] = {}
-        if call_ids:
-            # Feedback that arrived before its call (e.g. the call came back from the spool later).
-            early = sa.select(feedback.c.call_id, feedback.c.value).where(feedback.c.call_id.in_(call_ids))
-            for call_id, value in connection.execute(early.order_by(feedback.c.ts)):
+        if call_ids:  # feedback that arrived before its call (e.g. the call came back from the spool later)
+            for call_id, value in queries.execute(connection, "early_feedback", ids=json.dumps(call_ids)):
                 latest[call_id] = value
         for item in sorted(fresh, key=lambda f: f.ts):
             if item.call_id:
@@ -282,20 +286,34 @@ def _sqlite_insert_sql(table: str, columns: tuple[str, ...], rows: int, *, retur
 
 
 def _pg_copy(
-    connection: sa.Connection, codec: rows.TableCodec, values: list[tuple[Any, ...]], new_ids: list[str] | None
+    connection: sa.Connection,
+    codec: rows.TableCodec,
+    values: list[tuple[Any, ...]],
+    new_ids: list[str] | None,
+    copy_text: bytearray | None = None,
 ) -> int:
-    """COPY rows in; if some ids exist already (a retry or a replay), COPY to a temp table and skip those."""
+    """COPY rows in (``copy_text``: the same rows formatted ahead, see ``Codecs.finish``); if some ids exist
+    already (a retry or a replay), COPY to a temp table and skip those."""
     table, columns = codec.table.name, ", ".join(codec.columns)
     raw = connection.connection.driver_connection
     assert raw is not None
+    if copy_text is not None and raw.info.encoding != "utf-8":  # formatted as UTF-8: the client must expect it
+        copy_text = None
+
+    def send(copy: psycopg.Copy) -> None:
+        if copy_text is not None:
+            copy.write(copy_text)
+            return
+        for row in values:
+            copy.write_row(row)
+
     try:
         with (
             connection.begin_nested(),
             raw.cursor() as cursor,
             cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
         ):
-            for row in values:
-                copy.write_row(row)
+            send(copy)
         if new_ids is not None:
             new_ids.extend(row[0] for row in values)
         return len(values)
@@ -305,8 +323,7 @@ def _pg_copy(
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS obs_incoming_{table} (LIKE {table}) ON COMMIT DELETE ROWS")
         cursor.execute(f"TRUNCATE obs_incoming_{table}")
         with cursor.copy(f"COPY obs_incoming_{table} ({columns}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
+            send(copy)
         tail = f" RETURNING {codec.columns[0]}" if new_ids is not None else ""
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM obs_incoming_{table} ON CONFLICT DO NOTHING{tail}"

@@ -22,7 +22,7 @@ FROM (
            c.latency_ms, (c.stream AND c.latency_ms_first_token IS NOT NULL) AS ttft, CAST(:sign AS INTEGER) AS s
     FROM llm_calls c
     CROSS JOIN (SELECT 'hour' AS grain UNION ALL SELECT 'day') AS g
-    WHERE c.{{call_ids}}
+    WHERE c.id IN {{call_ids}}
 ) AS r
 WHERE true
 GROUP BY grain, 2, feature, model, prompt_version, source, s

@@ -11,7 +11,7 @@ FROM (
     FROM llm_calls c
     CROSS JOIN (SELECT 'hour' AS grain UNION ALL SELECT 'day') AS g
     CROSS JOIN (SELECT 'latency' AS metric UNION ALL SELECT 'ttft' UNION ALL SELECT 'cost') AS m
-    WHERE c.{{call_ids}}
+    WHERE c.id IN {{call_ids}}
 ) AS r
 WHERE v IS NOT NULL
 GROUP BY grain, 2, feature, model, source, metric, 7, s

@@ -9,7 +9,7 @@ FROM (
     FROM llm_calls c
     CROSS JOIN (SELECT 'feature' AS kind UNION ALL SELECT 'model' UNION ALL SELECT 'tenant_id'
                 UNION ALL SELECT 'user_id') AS k
-    WHERE c.{{call_ids}}
+    WHERE c.id IN {{call_ids}}
 ) AS r
 WHERE value IS NOT NULL
 GROUP BY 1, kind, value, s

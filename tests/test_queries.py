@@ -89,6 +89,7 @@ PARAMS.update({f"{name}_raw": PARAMS[name] for name in (
     "ttft_by_model", "calls_count", "cost_per_call_by_model")})  # fmt: skip
 #: Adding the first call with sign 0 runs the writer's rollup statements without changing the rollups.
 PARAMS.update({name: {"ids": '["call_00000"]', "sign": 0} for name in rollup.ADD_QUERIES})
+PARAMS["early_feedback"] = {"ids": '["call_00000"]'}
 
 #: Columns that differ by nature between runs or engines (random order, physical size).
 UNORDERED = {"eval_candidates"}

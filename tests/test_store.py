@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from obs.records import CallContent, Feedback
+from obs import rows
+from obs.records import CallContent, Feedback, LLMCall
 from obs.store import Store
 from tests.factories import make_call, make_span
 
@@ -64,6 +65,40 @@ def test_writing_the_same_batch_twice_stores_each_record_once(store: Store) -> N
     assert (first.calls, first.spans, first.feedback, first.skipped) == (5, 1, 1, 0)
     assert (again.calls, again.spans, again.feedback, again.skipped) == (0, 0, 0, 7)
     assert store.stats().calls == 5
+
+
+def test_rows_formatted_ahead_for_copy_store_what_the_copy_itself_would(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the writer formats COPY rows ahead of the transaction (Codecs.finish); a psycopg without that
+    formatter leaves it to the COPY. Both store the same, also through the path for ids already stored."""
+
+    content = CallContent(
+        system_prompt="line\nbreak\ttab \\ back",
+        messages=[{"role": "user", "content": "é \u2028 \r\n\t"}],
+        output_text="a\\nb",
+    )
+
+    def calls(prefix: str) -> list[LLMCall]:
+        return [
+            replace(
+                make_call(T0 + timedelta(seconds=i), call_id=f"{prefix}{i}", metadata={"tab": "a\tb", "nl": "x\ny\\z"}),
+                content=content,
+            )
+            for i in range(3)
+        ]
+
+    ahead = calls("a")
+    store.write_batch(ahead[:1])
+    assert store.write_batch(ahead).calls == 2  # one known: the temp-table path
+    monkeypatch.setattr(rows, "format_row_text", None)
+    itself = calls("b")
+    store.write_batch(itself[:1])
+    assert store.write_batch(itself).calls == 2
+    for a, b in zip(ahead, itself, strict=True):
+        stored_a, stored_b = store.get_call(a.id), store.get_call(b.id)
+        assert stored_a == a and stored_b == b
+        assert stored_a.content == a.content and stored_b.content == b.content
 
 
 def test_a_failing_batch_writes_nothing(store: Store) -> None:
