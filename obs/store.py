@@ -174,8 +174,8 @@ class Store:
         """Keep llm_calls.user_feedback (the seed's column) equal to the latest feedback on each call."""
         latest: dict[str, str] = {}
         if call_ids:  # feedback that arrived before its call (e.g. the call came back from the spool later)
-            for call_id, value in queries.execute(connection, "early_feedback", ids=json.dumps(call_ids)):
-                latest[call_id] = value
+            early = queries.execute(connection, "early_feedback", ids=json.dumps(call_ids))
+            latest.update((row.call_id, row.value) for row in early)
         for item in sorted(fresh, key=lambda f: f.ts):
             if item.call_id:
                 latest[item.call_id] = item.value
