@@ -26,7 +26,7 @@ try:  # psycopg's own COPY row formatter (C in psycopg[binary]); without it the 
 except ImportError:  # pragma: no cover - another psycopg layout
     format_row_text = None
 
-from obs import config
+from obs import config, rollup
 from obs.records import CallContent, Feedback, LLMCall, Span
 from obs.schema import Json, Money, UtcTimestamp, feedback, llm_call_content, llm_calls, spans, sqlite_text, to_utc
 from obs.serialize import PlainJson, RawJson, clean_text, to_jsonable
@@ -133,6 +133,9 @@ class Codecs:
 
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
+        #: Batches count their rollups as they are encoded (``rollup.Deltas``) where the database's time bounds
+        #: ingest (PostgreSQL); on SQLite the database thread runs the rollup queries without the GIL instead.
+        self.count_rollups = dialect == "postgresql"
         self.calls = TableCodec.build(llm_calls, dialect)
         content_fields = [
             name if name in ("call_id", "system_prompt_hash") else f"content.{name}"
@@ -191,12 +194,18 @@ class EncodedBatch:
     fresh_feedback: list[Feedback] = dataclasses.field(default_factory=list)
     #: PostgreSQL: table name -> its rows as COPY text (``Codecs.finish``), when made ahead.
     copy_text: dict[str, bytearray] = dataclasses.field(default_factory=dict)
+    #: What the calls add to the rollups (when ``Codecs.count_rollups``), counted as they are encoded.
+    rollup: rollup.Deltas | None = None
 
     def add(self, record: LLMCall | Span | Feedback, codecs: Codecs) -> None:
         """Encode one record (raises, adding nothing, if it cannot be encoded)."""
         if isinstance(record, LLMCall):
             call_row = codecs.call_row(record)
             content_row, shared = codecs.content_and_text(record) if record.content is not None else (None, None)
+            if codecs.count_rollups:
+                if self.rollup is None:
+                    self.rollup = rollup.Deltas()
+                self.rollup.add(record)
             self.calls.append(call_row)
             if content_row is not None:
                 self.contents.append(content_row)

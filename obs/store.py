@@ -100,7 +100,11 @@ class Store:
                 new_calls = self._insert(
                     connection, codecs.calls, batch.calls, new_ids, find_new=find_new, copy_text=copy_text("llm_calls")
                 )
-                rollup.add(connection, new_ids)  # the rollups count exactly the calls stored
+                # The rollups count exactly the calls stored: as the writer counted them when every call is new.
+                if batch.rollup is not None and new_calls == len(batch.calls):
+                    rollup.merge(connection, batch.rollup)
+                else:
+                    rollup.add(connection, new_ids)
                 if batch.texts:
                     texts = [{"hash": k, "text": v} for k, v in batch.texts.items()]
                     connection.execute(_insert_missing(self.dialect, llm_texts), texts)

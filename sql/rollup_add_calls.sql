@@ -1,8 +1,6 @@
 -- Add the calls ids (a JSON array) to the hourly and daily rollups (sign 1), or take them away (sign -1,
 -- before they are deleted or changed). The writer runs it in the transaction that inserts the calls.
-INSERT INTO rollup_calls (grain, ts, feature, model, prompt_version, source, calls, errors, refusals, thumbs_down,
-                          unpriced_ok, priced_calls, cost_usd, prompt_tokens, completion_tokens, ttft_calls,
-                          ttft_latency_calls, ttft_latency_ms)
+{{rollup_calls_insert}}
 SELECT grain, {{period}}, feature, model, prompt_version, source,
        s * COUNT(*),
        s * SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END),
@@ -26,16 +24,4 @@ FROM (
 ) AS r
 WHERE true
 GROUP BY grain, 2, feature, model, prompt_version, source, s
-ON CONFLICT (grain, ts, feature, model, prompt_version, source) DO UPDATE SET
-    calls = rollup_calls.calls + excluded.calls,
-    errors = rollup_calls.errors + excluded.errors,
-    refusals = rollup_calls.refusals + excluded.refusals,
-    thumbs_down = rollup_calls.thumbs_down + excluded.thumbs_down,
-    unpriced_ok = rollup_calls.unpriced_ok + excluded.unpriced_ok,
-    priced_calls = rollup_calls.priced_calls + excluded.priced_calls,
-    cost_usd = rollup_calls.cost_usd + excluded.cost_usd,
-    prompt_tokens = rollup_calls.prompt_tokens + excluded.prompt_tokens,
-    completion_tokens = rollup_calls.completion_tokens + excluded.completion_tokens,
-    ttft_calls = rollup_calls.ttft_calls + excluded.ttft_calls,
-    ttft_latency_calls = rollup_calls.ttft_latency_calls + excluded.ttft_latency_calls,
-    ttft_latency_ms = rollup_calls.ttft_latency_ms + excluded.ttft_latency_ms
+{{rollup_calls_upsert}}

@@ -90,6 +90,14 @@ PARAMS.update({f"{name}_raw": PARAMS[name] for name in (
 #: Adding the first call with sign 0 runs the writer's rollup statements without changing the rollups.
 PARAMS.update({name: {"ids": '["call_00000"]', "sign": 0} for name in rollup.ADD_QUERIES})
 PARAMS["early_feedback"] = {"ids": '["call_00000"]'}
+#: The writer's statements: they return no rows.
+WRITES = {*rollup.ADD_QUERIES, *rollup.MERGE_QUERIES}
+#: The writer's own counts, all zero: the statements run and the rollups' sums stay as they were.
+_DIMS = {"ts": NOW.replace(minute=0, second=0, microsecond=0), "feature": "", "model": "gpt-4o", "source": "sdk"}
+_ZERO = dict.fromkeys(rollup.CALL_COUNTERS, 0)
+PARAMS["rollup_merge_calls"] = {"grain": "hour", **_DIMS, "prompt_version": "", **_ZERO}
+PARAMS["rollup_merge_histograms"] = {"grain": "hour", **_DIMS, "metric": "latency", "bucket": 3, "calls": 0}
+PARAMS["rollup_merge_values"] = {"ts": _DIMS["ts"], "kind": "model", "value": "gpt-4o", "calls": 0}
 
 #: Columns that differ by nature between runs or engines (random order, physical size).
 UNORDERED = {"eval_candidates"}
@@ -183,7 +191,7 @@ def test_every_query_in_sql_has_parameters_in_this_test() -> None:
 
 @pytest.mark.parametrize("name", sorted(PARAMS))
 def test_every_query_runs_on_each_dialect(seeded: Store, name: str) -> None:
-    if name in rollup.ADD_QUERIES:  # writes, returns no rows
+    if name in WRITES:  # returns no rows
         with seeded.engine.begin() as connection:
             assert queries.execute(connection, name, **PARAMS[name]).rowcount > 0
         return
@@ -191,7 +199,7 @@ def test_every_query_runs_on_each_dialect(seeded: Store, name: str) -> None:
     assert len(frame) > 0
 
 
-@pytest.mark.parametrize("name", sorted(set(PARAMS) - ENGINE_SPECIFIC - set(rollup.ADD_QUERIES)))
+@pytest.mark.parametrize("name", sorted(set(PARAMS) - ENGINE_SPECIFIC - WRITES))
 def test_both_dialects_give_the_same_numbers(sqlite_seeded: Store, postgresql_seeded: Store, name: str) -> None:
     lite = _normalized(name, queries.run(name, db=sqlite_seeded, **PARAMS[name]))
     pg = _normalized(name, queries.run(name, db=postgresql_seeded, **PARAMS[name]))

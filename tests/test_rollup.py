@@ -129,6 +129,36 @@ def test_a_batch_with_some_calls_already_stored_counts_only_the_new_ones(store: 
     assert sum(row[6] for row in kept["rollup_calls"] if row[0] == "day") == 200  # calls, daily rows
 
 
+def test_the_writers_own_counts_equal_what_the_rollup_queries_add(postgres_url: str) -> None:
+    """On PostgreSQL the writer counts a batch's rollups itself (rollup.Deltas): with costs finer than the
+    column keeps, feature and prompt version unset, a streamed call without a latency, feedback."""
+    store = Store(postgres_url)
+    odd = [
+        make_call(NOW - timedelta(hours=2), call_id="fine", cost_usd=Decimal("0.000123456789549")),
+        make_call(NOW - timedelta(hours=2), call_id="finer", cost_usd=Decimal("0.00000000005")),
+        make_call(NOW - timedelta(hours=3), call_id="bare", feature=None, prompt_version=None, cost_usd=None),
+        make_call(NOW - timedelta(days=1), call_id="stream", stream=True, latency_ms=None, latency_ms_first_token=40),
+        make_call(NOW - timedelta(days=1), call_id="down", user_feedback="thumbs_down", latency_ms=0),
+    ]
+    merged: list[int] = []
+    real_merge = rollup.merge
+
+    def counting_merge(connection: sa.Connection, deltas: rollup.Deltas) -> None:
+        merged.append(len(deltas.calls))
+        real_merge(connection, deltas)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rollup, "merge", counting_merge)
+        for part in (CALLS[:200], CALLS[200:], odd):
+            store.write_batch(part)
+    assert len(merged) == 3 and all(merged)
+    kept = rollup_rows(store)
+    with store.engine.begin() as connection:
+        rollup.rebuild(connection)
+    assert rollup_rows(store) == kept
+    store.close()
+
+
 def test_sqlite_writes_and_rollup_reads_call_no_python_function(sqlite_url: str) -> None:
     """SQLAlchemy registers Python floor() and regexp() on SQLite connections: a query using them calls into
     Python once per row, which waits for the GIL whenever the app runs Python (the writer fell ~200x behind)."""
