@@ -135,7 +135,10 @@ def _output(event: CallEvent) -> _Output:
             return responses_stream_output(event.chunks)
     response = event.response
     if response is None:
-        return _Output()
+        # The caller's thread keeps the body, not the objects the SDK parsed from it (see _Call.finish).
+        response = _parsed_body(event) if event.kind != "embeddings" else None
+        if response is None:
+            return _Output()
     if not isinstance(response, pydantic.BaseModel) and callable(getattr(response, "parse", None)):
         # client.with_raw_response...: the parsed object is one call away (cached by the SDK, no new request).
         # A with_streaming_response body the app has not finished reading must not be read from here.
@@ -151,33 +154,48 @@ def _output(event: CallEvent) -> _Output:
     return embeddings_output(response)
 
 
+def _parsed_body(event: CallEvent) -> dict[str, Any] | None:
+    """The provider's JSON response body as a dict (None when there is none, or it is not a JSON object)."""
+    if event.response_body is None or event.chunks is not None:
+        return None
+    try:
+        body = orjson.loads(event.response_body)
+    except orjson.JSONDecodeError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _get(value: Any, name: str) -> Any:
+    """A field of an SDK object or of the JSON object it was parsed from (None when absent)."""
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
 def chat_output(completion: Any) -> _Output:
-    """A ChatCompletion (or ParsedChatCompletion): first choice's message, tool calls, usage."""
-    choices = getattr(completion, "choices", None) or []
-    message = choices[0].message if choices else None
-    tool_calls = getattr(message, "tool_calls", None)
+    """A ChatCompletion (or ParsedChatCompletion, or its JSON): first choice's message, tool calls, usage."""
+    choices = _get(completion, "choices") or []
+    first = choices[0] if choices else None
+    message = _get(first, "message")
     return _Output(
         response=completion,
-        output_text=getattr(message, "content", None),
-        tool_calls=tool_calls or None,
-        finish_reason=choices[0].finish_reason if choices else None,
-        response_model=getattr(completion, "model", None),
-        refusal=getattr(message, "refusal", None),
-        usage=chat_usage(getattr(completion, "usage", None)),
+        output_text=_get(message, "content"),
+        tool_calls=_get(message, "tool_calls") or None,
+        finish_reason=_get(first, "finish_reason"),
+        response_model=_get(completion, "model"),
+        refusal=_get(message, "refusal"),
+        usage=chat_usage(_get(completion, "usage")),
     )
 
 
 def chat_usage(usage: Any) -> Usage | None:
     """OpenAI chat usage, with cached prompt tokens and reasoning tokens when reported."""
-    if usage is None or getattr(usage, "prompt_tokens", None) is None:
+    prompt_tokens = _get(usage, "prompt_tokens")
+    if prompt_tokens is None:
         return None
-    prompt_details = getattr(usage, "prompt_tokens_details", None)
-    completion_details = getattr(usage, "completion_tokens_details", None)
     return Usage(
-        prompt_tokens=int(usage.prompt_tokens),
-        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-        cached_tokens=int(getattr(prompt_details, "cached_tokens", 0) or 0),
-        reasoning_tokens=int(getattr(completion_details, "reasoning_tokens", 0) or 0),
+        prompt_tokens=int(prompt_tokens),
+        completion_tokens=int(_get(usage, "completion_tokens") or 0),
+        cached_tokens=int(_get(_get(usage, "prompt_tokens_details"), "cached_tokens") or 0),
+        reasoning_tokens=int(_get(_get(usage, "completion_tokens_details"), "reasoning_tokens") or 0),
     )
 
 
@@ -245,42 +263,40 @@ def _merge_tool_delta(calls: dict[int, dict[str, Any]], delta: Any) -> None:
 
 
 def responses_output(response: Any) -> _Output:
-    """A Responses API response: output text, function calls, refusal parts, usage with details."""
-    items = getattr(response, "output", None) or []
-    tool_calls = [item for item in items if getattr(item, "type", None) in {"function_call", "custom_tool_call"}]
-    refusals = [
-        part.refusal
-        for item in items
-        if getattr(item, "type", None) == "message"
-        for part in getattr(item, "content", None) or []
-        if getattr(part, "type", None) == "refusal"
-    ]
-    incomplete = getattr(response, "incomplete_details", None)
-    status = getattr(response, "status", None)
-    try:
-        text = response.output_text
-    except Exception:
-        text = None
+    """A Responses API response (or its JSON): output text, function calls, refusal parts, usage with details."""
+    items = _get(response, "output") or []
+    tool_calls = [item for item in items if _get(item, "type") in {"function_call", "custom_tool_call"}]
+    texts: list[str] = []
+    refusals: list[str] = []
+    for item in items:
+        if _get(item, "type") == "message":
+            for part in _get(item, "content") or []:
+                kind = _get(part, "type")
+                if kind == "output_text":  # what the SDK's output_text property joins
+                    texts.append(_get(part, "text") or "")
+                elif kind == "refusal":
+                    refusals.append(_get(part, "refusal") or "")
     return _Output(
         response=response,
-        output_text=text or None,
+        output_text="".join(texts) or None,
         tool_calls=tool_calls or None,
-        finish_reason=getattr(incomplete, "reason", None) or status,
-        response_model=getattr(response, "model", None),
+        finish_reason=_get(_get(response, "incomplete_details"), "reason") or _get(response, "status"),
+        response_model=_get(response, "model"),
         refusal="".join(refusals) or None,
-        usage=responses_usage(getattr(response, "usage", None)),
+        usage=responses_usage(_get(response, "usage")),
     )
 
 
 def responses_usage(usage: Any) -> Usage | None:
     """Responses API usage (input/output tokens) in chat terms."""
-    if usage is None or getattr(usage, "input_tokens", None) is None:
+    input_tokens = _get(usage, "input_tokens")
+    if input_tokens is None:
         return None
     return Usage(
-        prompt_tokens=int(usage.input_tokens),
-        completion_tokens=int(usage.output_tokens or 0),
-        cached_tokens=int(getattr(getattr(usage, "input_tokens_details", None), "cached_tokens", 0) or 0),
-        reasoning_tokens=int(getattr(getattr(usage, "output_tokens_details", None), "reasoning_tokens", 0) or 0),
+        prompt_tokens=int(input_tokens),
+        completion_tokens=int(_get(usage, "output_tokens") or 0),
+        cached_tokens=int(_get(_get(usage, "input_tokens_details"), "cached_tokens") or 0),
+        reasoning_tokens=int(_get(_get(usage, "output_tokens_details"), "reasoning_tokens") or 0),
     )
 
 

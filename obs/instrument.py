@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import pydantic
+
 from obs import clock, config
 from obs.context import ATTRIBUTES, current, merged_attrs
 from obs.extract import CallEvent, Kind
@@ -219,7 +221,10 @@ class _Call:
                 event.response_body = self.http[1].content
             except Exception:  # a body not read (streamed) stays unread
                 pass
-        event.response = response
+        if event.response_body is None or event.kind == "embeddings" or not isinstance(response, pydantic.BaseModel):
+            # Else the writer reads the body the objects were parsed from: the queue then holds bytes, not the
+            # SDK's object tree (~20 objects a call that the garbage collector would walk while they wait).
+            event.response = response
         event.error = error
         if response is not None:
             response_ids.remember(getattr(response, "id", None), event.call_id)

@@ -15,6 +15,8 @@ import openai
 import pytest
 
 import obs
+from obs import instrument
+from obs.extract import CallEvent
 from obs.records import LLMCall, Trace
 from obs.store import Store
 from tests.fake_openai import FakeOpenAI, FakeServer, clients
@@ -123,6 +125,18 @@ def test_the_record_holds_the_request_and_response_exactly_as_they_went_over_the
     assert call.content.response == json.loads(rig.fake.responses[-1])  # the provider's body, byte for byte JSON
     assert call.params == {"model": "gpt-5-mini", "max_completion_tokens": 50,
                            "extra_headers": {"Authorization": "<redacted>"}}  # fmt: skip
+
+
+def test_the_queue_holds_the_response_body_not_the_sdk_objects_parsed_from_it(rig: Rig) -> None:
+    """Objects the app has dropped are not kept alive (nor walked by the garbage collector) while they wait."""
+    captured: list[CallEvent] = []
+    client = instrument.wrap(rig.plain, captured.append)
+    chat = client.chat.completions.create(model="gpt-5-mini", messages=USER)
+    answer = client.responses.create(model="gpt-5-mini", input="hi")
+    vectors = client.embeddings.create(model="text-embedding-3-small", input=["a"])
+    assert [(e.response, e.response_body is not None) for e in captured[:2]] == [(None, True), (None, True)]
+    assert captured[2].response is vectors  # embeddings: the vectors are not stored, the body is not parsed again
+    assert obs.get_call_id(chat) == captured[0].call_id and obs.get_call_id(answer) == captured[1].call_id
 
 
 def test_stream_chunks_are_identical_with_and_without_obs_and_usage_is_priced(rig: Rig) -> None:

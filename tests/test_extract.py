@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,6 +15,8 @@ from openai.types.responses import Response
 from obs import config
 from obs.extract import CallEvent, build_call, chat_stream_output
 from obs.pricing import Pricer
+from obs.records import LLMCall
+from obs.serialize import RawJson
 from tests import fake_openai
 
 REQUEST = {"model": "gpt-5-mini", "messages": [{"role": "user", "content": "hi"}]}
@@ -29,7 +32,7 @@ def event(**fields: object) -> CallEvent:
     return CallEvent(**values)  # type: ignore[arg-type]
 
 
-def build(e: CallEvent) -> object:
+def build(e: CallEvent) -> LLMCall:
     return build_call(e, Pricer(), config.REFUSAL_PATTERNS)
 
 
@@ -90,6 +93,50 @@ def test_responses_api_usage_and_text() -> None:
     assert call.content is not None and call.content.output_text == "Echo: hello "
     assert call.content.system_prompt == "Be brief" and call.finish_reason == "completed"
     assert call.reasoning_tokens == 8 and call.cost_usd is not None
+
+
+def _without_nulls(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+TOOLS = [{"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}]
+
+
+@pytest.mark.parametrize(
+    ("kind", "body", "payload"),
+    [
+        ("chat", REQUEST, fake_openai.chat_completion(dict(REQUEST))),
+        ("chat", {**REQUEST, "tools": TOOLS}, fake_openai.chat_completion({**REQUEST, "tools": TOOLS})),
+        ("chat", {**REQUEST, "model": "refuse"}, fake_openai.chat_completion({**REQUEST, "model": "refuse"})),
+        ("responses", {"model": "gpt-5-mini", "input": "hi"}, fake_openai.response_object({"model": "gpt-5-mini",
+         "input": "hi"})),
+        ("responses", {"model": "gpt-5-mini", "input": "hi"}, {**fake_openai.response_object({"model": "gpt-5-mini",
+         "input": "hi"}), "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}, "output": [
+            {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "weather", "arguments": "{}"},
+            {"type": "message", "id": "m", "status": "completed", "role": "assistant", "content": [
+                {"type": "refusal", "refusal": "I can't help with that."},
+                {"type": "output_text", "text": "Partial", "annotations": []}]}]}),
+    ],
+)  # fmt: skip
+def test_a_call_read_from_the_body_alone_equals_the_call_read_from_the_sdk_objects(
+    kind: str, body: dict[str, object], payload: dict[str, object]
+) -> None:
+    """The caller's thread keeps only the response body when it has one; the record must not change."""
+    raw = json.dumps(payload).encode()
+    model = (ChatCompletion if kind == "chat" else Response).model_validate(payload)
+    from_objects = build(event(kind=kind, request=body, response=model, response_body=raw))
+    from_body = build(event(kind=kind, request=body, response=None, response_body=raw))
+    assert from_objects.content is not None and from_body.content is not None
+    assert replace(from_body, content=None) == replace(from_objects, content=None)
+    tool_calls = [c.tool_calls for c in (from_objects.content, from_body.content)]
+    tool_calls = [json.loads(c) if isinstance(c, RawJson) else c for c in tool_calls]
+    assert (tool_calls[1] is not None) == ("tools" in body or payload.get("status") == "incomplete")
+    assert _without_nulls(tool_calls[0]) == _without_nulls(tool_calls[1])
+    assert replace(from_body.content, tool_calls=None) == replace(from_objects.content, tool_calls=None)
 
 
 def test_embeddings_keep_the_shape_not_the_vectors() -> None:
