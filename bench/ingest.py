@@ -14,6 +14,7 @@ For each dialect, in one run and on a fresh schema each time:
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sqlite3
 import statistics
@@ -70,6 +71,7 @@ def obs_rate(url: str, n: int, spool: Path) -> float:
     recorder = Recorder(url, spool_dir=spool)
     Store(url).close()
     evs = events(n, "o")
+    gc.collect()  # each method starts from a collected heap (making the events allocated a lot)
     start = time.perf_counter()
     for e in evs:
         recorder.enqueue(e)
@@ -89,6 +91,7 @@ def sqlite_raw(path: str, n: int, *, encode: bool = False) -> float:
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
+    gc.collect()
     call_sql = f"INSERT INTO llm_calls ({', '.join(call_cols)}) VALUES ({', '.join('?' * len(call_cols))})"
     marks = ", ".join("?" * len(content_cols))
     content_sql = f"INSERT INTO llm_call_content ({', '.join(content_cols)}) VALUES ({marks})"
@@ -110,6 +113,7 @@ def postgres_raw(url: str, n: int, *, encode: bool = False) -> float:
     calls, contents = ([], []) if encode else encode_rows(records, "postgresql")
     call_cols, content_cols = columns("postgresql")
     with psycopg.connect(url) as con:
+        gc.collect()
         start = time.perf_counter()
         if encode:
             calls, contents = encode_rows(records, "postgresql")
@@ -130,6 +134,7 @@ def seed_rate(connect: Callable[[], Any], placeholder: str, n: int) -> float:
     call_cols, _ = columns(dialect)
     sql = f"INSERT INTO llm_calls ({', '.join(call_cols)}) VALUES ({', '.join([placeholder] * len(call_cols))})"
     con = connect()
+    gc.collect()
     start = time.perf_counter()
     for row in calls:
         con.execute(sql, row)
