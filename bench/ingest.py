@@ -8,7 +8,7 @@ For each dialect, in one run and on a fresh schema each time:
              (SQLite: executemany in 1,000-row transactions; PostgreSQL: COPY);
   seed    -- the seed guide's pattern, one INSERT and commit per call (on a sample, as a rate).
 
-    .venv/bin/python -m bench.ingest [--calls 20000] [--postgres URL]   (URL defaults to $OBS_TEST_POSTGRES_URL)
+    .venv/bin/python -m bench.ingest [--calls 20000] [--trials 5] [--postgres URL]   (URL: $OBS_TEST_POSTGRES_URL)
 """
 
 from __future__ import annotations
@@ -152,19 +152,33 @@ def fresh_postgres(url: str) -> None:
     Store(url).close()
 
 
-def median_of(trials: int, measure: Callable[[int], float]) -> float:
-    """The median rate over ``trials`` runs, each on a fresh table (run i gets index i)."""
-    return statistics.median(measure(i) for i in range(trials))
+Rates = dict[str, list[float]]
+
+
+def interleaved(trials: int, methods: dict[str, Callable[[int], float]]) -> Rates:
+    """Each method's rate in each of ``trials`` rounds; a round runs every method once, back to back, so a slow
+    phase of the (shared) machine weighs on all of them alike."""
+    rates: Rates = {name: [] for name in methods}
+    for i in range(trials):
+        for name, measure in methods.items():
+            rates[name].append(measure(i))
+    return rates
+
+
+def ratio(rates: Rates, ours: str, theirs: str) -> str:
+    """The median over rounds of ours/theirs (each measured in the same round), with its range."""
+    ratios = [a / b for a, b in zip(rates[ours], rates[theirs], strict=True)]
+    return f"{statistics.median(ratios):6.1%} [{min(ratios):.0%}..{max(ratios):.0%}]"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=10000)
-    parser.add_argument("--trials", type=int, default=3, help="runs per method; the median is reported")
+    parser.add_argument("--trials", type=int, default=5, help="rounds of every method; medians are reported")
     parser.add_argument("--postgres", default=os.environ.get("OBS_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     n, trials = args.calls, args.trials
-    results: dict[str, tuple[float, float, float, float]] = {}
+    results: dict[str, Rates] = {}
     with tempfile.TemporaryDirectory() as tmp:
 
         def lite(kind: str, i: int) -> str:
@@ -172,12 +186,12 @@ def main() -> None:
             Store(f"sqlite:///{path}").close()
             return path
 
-        results["sqlite"] = (
-            median_of(trials, lambda i: obs_rate(f"sqlite:///{lite('obs', i)}", n, Path(tmp) / f"spool{i}")),
-            median_of(trials, lambda i: sqlite_raw(lite("raw", i), n)),
-            seed_rate(lambda: sqlite3.connect(lite("seed", 0)), "?", min(n, 2000)),
-            median_of(trials, lambda i: sqlite_raw(lite("enc", i), n, encode=True)),
-        )
+        results["sqlite"] = interleaved(trials, {
+            "obs": lambda i: obs_rate(f"sqlite:///{lite('obs', i)}", n, Path(tmp) / f"spool{i}"),
+            "raw": lambda i: sqlite_raw(lite("raw", i), n),
+            "encoded": lambda i: sqlite_raw(lite("enc", i), n, encode=True),
+        })  # fmt: skip
+        results["sqlite"]["seed"] = [seed_rate(lambda: sqlite3.connect(lite("seed", 0)), "?", min(n, 2000))]
         if args.postgres:
             pg = args.postgres.replace("postgresql+psycopg://", "postgresql://")
 
@@ -185,18 +199,23 @@ def main() -> None:
                 fresh_postgres(pg)
                 return measure()
 
-            results["postgresql"] = (
-                median_of(trials, lambda i: fresh(lambda: obs_rate(pg, n, Path(tmp) / f"pgspool{i}"))),
-                median_of(trials, lambda i: fresh(lambda: postgres_raw(pg, n))),
-                fresh(lambda: seed_rate(lambda: psycopg.connect(pg), "%s", min(n, 2000))),
-                median_of(trials, lambda i: fresh(lambda: postgres_raw(pg, n, encode=True))),
-            )
-    print(f"{n} calls a run, ~3 KB prompt and ~3 KB response each, median of {trials} runs")
-    for dialect, (ours, raw, seed, encoded) in results.items():
+            results["postgresql"] = interleaved(trials, {
+                "obs": lambda i: fresh(lambda: obs_rate(pg, n, Path(tmp) / f"pgspool{i}")),
+                "raw": lambda i: fresh(lambda: postgres_raw(pg, n)),
+                "encoded": lambda i: fresh(lambda: postgres_raw(pg, n, encode=True)),
+            })  # fmt: skip
+            seed = fresh(lambda: seed_rate(lambda: psycopg.connect(pg), "%s", min(n, 2000)))
+            results["postgresql"]["seed"] = [seed]
+    print(f"{n} calls a run, ~3 KB prompt and ~3 KB response each; {trials} rounds of every method, back to back:")
+    print("median rate, and the median [range] over the rounds of obs's rate over the other's in the same round")
+    for dialect, rates in results.items():
+        ours, raw, encoded = (statistics.median(rates[k]) for k in ("obs", "raw", "encoded"))
+        seed = rates["seed"][0]
         print(f"{dialect}")
         print(f"  obs, wrapped call to committed row      {ours:8,.0f} calls/s")
-        print(f"  raw insert of pre-encoded rows          {raw:8,.0f} rows/s    obs/raw {ours / raw:6.1%}")
-        print(f"  raw insert, JSON/time encoding included {encoded:8,.0f} rows/s    obs/raw {ours / encoded:6.1%}")
+        print(f"  raw insert of pre-encoded rows          {raw:8,.0f} rows/s    obs/raw {ratio(rates, 'obs', 'raw')}")
+        print(f"  raw insert, JSON/time encoding included {encoded:8,.0f} rows/s    obs/raw "
+              f"{ratio(rates, 'obs', 'encoded')}")  # fmt: skip
         print(f"  seed pattern, one INSERT+commit a call  {seed:8,.0f} rows/s   seed/raw {seed / raw:6.1%}")
 
 
