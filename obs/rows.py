@@ -8,6 +8,7 @@ PostgreSQL NUL characters, which text and JSONB refuse, are replaced by U+FFFD.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import operator
@@ -18,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+import psycopg
 import sqlalchemy as sa
 from psycopg.adapt import Transformer
 
@@ -72,7 +74,9 @@ def encode_json(value: Any, dialect: str, *, provider_output: bool = False) -> s
 _PROVIDER_OUTPUT = frozenset({("llm_call_content", "response"), ("llm_call_content", "tool_calls")})
 
 
-def _encoder(column: sa.Column[Any], dialect: str) -> Encoder:
+def _encoder(column: sa.Column[Any], dialect: str, *, text_nul: bool = True) -> Encoder:
+    """How one column's values become what the driver takes. ``text_nul=False``: NUL characters in text
+    (PostgreSQL refuses them) are left to the caller (``Codecs.finish`` finds them in a whole batch at once)."""
     kind = column.type
     if kind is Json or isinstance(kind, sa.JSON) or isinstance(getattr(kind, "impl", None), sa.JSON):
         trusted = (column.table.name, column.name) in _PROVIDER_OUTPUT
@@ -83,9 +87,14 @@ def _encoder(column: sa.Column[Any], dialect: str) -> Encoder:
         return (lambda v: None if v is None else float(v)) if dialect == "sqlite" else _same
     if isinstance(kind, sa.Boolean):
         return (lambda v: None if v is None else int(v)) if dialect == "sqlite" else _same
-    if dialect == "postgresql" and isinstance(kind, sa.Text):
-        return lambda v: v.replace("\x00", "\ufffd") if isinstance(v, str) and "\x00" in v else v
+    if dialect == "postgresql" and isinstance(kind, sa.Text) and text_nul:
+        return _without_nul
     return _same
+
+
+def _without_nul(value: Any) -> Any:
+    """U+FFFD for each NUL of a string (PostgreSQL text and JSONB refuse NUL)."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
 
 
 def _same(value: Any) -> Any:
@@ -111,11 +120,16 @@ class TableCodec:
     getter: Callable[[Any], tuple[Any, ...]]
 
     @classmethod
-    def build(cls, table: sa.Table, dialect: str, fields: Sequence[str] | None = None) -> TableCodec:
-        """``fields``: the record attribute for each column (default: the column names)."""
+    def build(
+        cls, table: sa.Table, dialect: str, fields: Sequence[str] | None = None, *, text_nul: bool = True
+    ) -> TableCodec:
+        """``fields``: the record attribute for each column (default: the column names); ``text_nul``: see
+        ``_encoder``."""
         columns = tuple(c.name for c in table.columns if not (c.primary_key and c.autoincrement is True))
         encoders = tuple(
-            (i, encoder) for i, name in enumerate(columns) if (encoder := _encoder(table.c[name], dialect)) is not _same
+            (i, encoder)
+            for i, name in enumerate(columns)
+            if (encoder := _encoder(table.c[name], dialect, text_nul=text_nul)) is not _same
         )
         getter = operator.attrgetter(*(fields or columns))
         return cls(table, columns, encoders, getter)
@@ -136,13 +150,11 @@ class Codecs:
         #: Batches count their rollups as they are encoded (``rollup.Deltas``) where the database's time bounds
         #: ingest (PostgreSQL); on SQLite the database thread runs the rollup queries without the GIL instead.
         self.count_rollups = dialect == "postgresql"
-        self.calls = TableCodec.build(llm_calls, dialect)
-        content_fields = [
-            name if name in ("call_id", "system_prompt_hash") else f"content.{name}"
-            for name in _columns(llm_call_content)
-        ]
-        self.content = TableCodec.build(llm_call_content, dialect, content_fields)
-        self.spans = TableCodec.build(spans, dialect)
+        # The tables finish() formats for COPY: it finds NUL in a whole batch at once (a row at a time costs
+        # ~5 us a call in all the text columns).
+        self.calls = TableCodec.build(llm_calls, dialect, text_nul=False)
+        self.content = TableCodec.build(llm_call_content, dialect, text_nul=False)  # reads a _StoredContent
+        self.spans = TableCodec.build(spans, dialect, text_nul=False)
         self.feedback = TableCodec.build(feedback, dialect)
 
     def call_row(self, call: LLMCall) -> tuple[Any, ...]:
@@ -154,9 +166,14 @@ class Codecs:
 
     def content_and_text(self, call: LLMCall) -> tuple[tuple[Any, ...], tuple[str, str] | None]:
         """The content row, and (hash, text) when the system prompt is stored once in llm_texts instead."""
-        assert call.content is not None
-        stored, shared = share_system_prompt(call.content)
-        return self.content.row(_StoredContent(call.id, stored, shared and shared[0])), shared
+        content = call.content
+        assert content is not None
+        prompt, messages, shared = share_system_prompt(content)
+        stored = _StoredContent(
+            call.id, shared and shared[0], prompt, messages, content.tools, content.response, content.tool_calls,
+            content.output_text,
+        )  # fmt: skip
+        return self.content.row(stored), shared
 
     def finish(self, batch: EncodedBatch) -> None:
         """What the dialect's write can do ahead of its transaction: on PostgreSQL, the COPY text of the rows.
@@ -164,13 +181,23 @@ class Codecs:
         The writer's first thread makes it, so the thread that holds the transaction only sends bytes: formatting
         ~10 KB a call is ~15 us of the GIL, which that thread would otherwise take between round trips.
         """
-        if self.dialect != "postgresql" or format_row_text is None:
+        if self.dialect != "postgresql" or batch.finished:
             return
+        batch.finished = True
         transformer = Transformer()
         for codec, values in ((self.calls, batch.calls), (self.content, batch.contents), (self.spans, batch.spans)):
+            if format_row_text is None:
+                values[:] = [tuple(_without_nul(v) for v in row) for row in values]
+                continue
             text = bytearray()
-            for row in values:
-                format_row_text(row, transformer, text)
+            try:
+                for row in values:
+                    format_row_text(row, transformer, text)
+            except psycopg.DataError:  # seldom: a NUL in some text (psycopg refuses it), replaced in the batch
+                values[:] = [tuple(_without_nul(v) for v in row) for row in values]
+                text = bytearray()
+                for row in values:
+                    format_row_text(row, transformer, text)
             batch.copy_text[codec.table.name] = text
 
     def span_row(self, span: Span) -> tuple[Any, ...]:
@@ -194,6 +221,8 @@ class EncodedBatch:
     fresh_feedback: list[Feedback] = dataclasses.field(default_factory=list)
     #: PostgreSQL: table name -> its rows as COPY text (``Codecs.finish``), when made ahead.
     copy_text: dict[str, bytearray] = dataclasses.field(default_factory=dict)
+    #: ``Codecs.finish`` has run (PostgreSQL needs it: it also replaces NUL characters in text).
+    finished: bool = False
     #: What the calls add to the rollups (when ``Codecs.count_rollups``), counted as they are encoded.
     rollup: rollup.Deltas | None = None
 
@@ -222,36 +251,47 @@ class EncodedBatch:
         return len(self.calls) + len(self.spans) + len(self.feedback)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True)
 class _StoredContent:
-    """What the content codec reads: a call's content as stored."""
+    """What the content codec reads: a call's content as stored (one attribute per llm_call_content column)."""
 
     call_id: str
-    content: CallContent
     system_prompt_hash: str | None
+    system_prompt: str | None
+    messages: Any
+    tools: Any
+    response: Any
+    tool_calls: Any
+    output_text: str | None
 
 
 #: The key that stands for a system message's content stored once in llm_texts (its SHA-256).
 TEXT_REF = "content_sha256"
 
 
-def share_system_prompt(content: CallContent) -> tuple[CallContent, tuple[str, str] | None]:
-    """The content to store and (hash, text) of its system prompt when that is stored once in llm_texts.
+def share_system_prompt(content: CallContent) -> tuple[str | None, Any, tuple[str, str] | None]:
+    """The system prompt and messages to store, and (hash, text) of the system prompt when that is stored once
+    in llm_texts.
 
     A system prompt of SHARED_TEXT_MIN_CHARS or more leaves the ``system_prompt`` column, and the first message
     when that is the same system prompt (``{"role": "system", "content_sha256": hash}`` stands in for it);
     ``restore_system_prompt`` and the ``llm_calls_full`` view put it back.
     """
-    prompt = content.system_prompt
+    prompt, messages = content.system_prompt, content.messages
     if not isinstance(prompt, str) or len(prompt) < config.SHARED_TEXT_MIN_CHARS:
-        return content, None
-    digest = hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()
-    messages = content.messages
+        return prompt, messages, None
+    digest = text_digest(prompt)
     if isinstance(messages, list) and messages and _is_system(messages[0]) and messages[0].get("content") == prompt:
         first = {key: value for key, value in messages[0].items() if key != "content"}
         # The same list type: PlainJson (parsed from the body as sent) keeps its fast encoding.
         messages = type(messages)([{**first, TEXT_REF: digest}, *messages[1:]])
-    return dataclasses.replace(content, system_prompt=None, messages=messages), (digest, prompt)
+    return None, messages, (digest, prompt)
+
+
+@functools.lru_cache(maxsize=256)
+def text_digest(text: str) -> str:
+    """The SHA-256 of a shared text (cached: an app sends the same few system prompts again and again)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def restore_system_prompt(content: CallContent, text: str) -> CallContent:
@@ -265,10 +305,6 @@ def restore_system_prompt(content: CallContent, text: str) -> CallContent:
 
 def _is_system(message: Any) -> bool:
     return isinstance(message, dict) and message.get("role") in ("system", "developer") and TEXT_REF not in message
-
-
-def _columns(table: sa.Table) -> list[str]:
-    return [c.name for c in table.columns]
 
 
 # --- reading ---------------------------------------------------------------------------------------

@@ -77,7 +77,6 @@ class Store:
         records: list[LLMCall | Span | Feedback] = [*calls, *spans_, *feedback_]
         for record in records:
             batch.add(record, self.codecs)
-        self.codecs.finish(batch)
         return self.write_encoded(batch)
 
     def write_encoded(self, batch: rows.EncodedBatch) -> BatchResult:
@@ -86,6 +85,7 @@ class Store:
         The fastest safe path of each dialect: COPY on PostgreSQL (falling back to COPY into a temporary table
         and INSERT ... ON CONFLICT DO NOTHING when some ids are already stored), executemany on SQLite.
         """
+        self.codecs.finish(batch)  # done already when the writer made the batch
         try:
             return self._write_encoded(batch, find_new=False)
         except _SomeKnown:  # a retry or a replay: write again, reading back which calls are new

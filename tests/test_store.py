@@ -145,12 +145,21 @@ def test_feedback_that_arrives_before_its_call_is_applied_when_the_call_lands(st
     assert stored is not None and stored.user_feedback == "thumbs_down"
 
 
-def test_nul_characters_in_content_do_not_fail_the_batch(store: Store) -> None:
+@pytest.mark.parametrize("copy_formatter", [True, False])
+def test_nul_characters_in_content_do_not_fail_the_batch(
+    store: Store, copy_formatter: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not copy_formatter:  # PostgreSQL: rows the COPY formats itself are cleaned of NUL too
+        monkeypatch.setattr(rows, "format_row_text", None)
     call = make_call(T0, call_id="nul", text="bad\x00byte", error="x\x00y")
-    assert store.write_batch([call]).calls == 1
+    span = make_span("t", T0, name="re\x00trieval")
+    assert store.write_batch([call], [span]).calls == 1
     stored = store.get_call("nul")
     assert stored is not None and stored.content is not None
     assert stored.content.output_text is not None and "bad" in stored.content.output_text
+    assert stored.error is not None and stored.error.startswith("x")
+    trace = store.get_trace("t")
+    assert trace is not None and trace.spans[0].name.startswith("re")
 
 
 def test_content_with_values_json_cannot_encode_is_stored_as_text(store: Store) -> None:
