@@ -101,7 +101,8 @@ EXIT_TIMEOUT_DEFAULT_S = 5.0
 QUEUE_MAX = 20_000
 #: The writer commits a batch when it has this many records...
 BATCH_MAX = 1_000
-#: ...or when the oldest waiting record is this old.
+#: ...or when the app pauses: the first record after an empty queue wakes the writer, which then looks this
+#: often whether the app is still recording calls back to back (a record waits about this long in an idle app).
 FLUSH_INTERVAL_S = 0.25
 #: While the app records calls back to back (no pause in which the writer would cost it nothing), the writer
 #: waits up to this long for a pause, and while the queue is under half full (``flush`` never waits).

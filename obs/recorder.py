@@ -44,8 +44,8 @@ YIELD_EVERY_S = 0.0002
 APP_BUSY_S = 0.005
 #: Events in the first batch of each drain of the queue (later ones double, up to config.BATCH_MAX).
 FIRST_BATCH = 100
-#: How often a writer waiting for the app to pause looks again.
-PAUSE_POLL_S = 0.1
+#: How often the spool is looked at for records to write again (after an outage, or left by an earlier run).
+REPLAY_CHECK_S = 1.0
 
 #: Errors meaning "the database is not there right now": spool and retry later.
 _OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, db.StoreError, OSError)
@@ -124,8 +124,9 @@ class Recorder:
                 return
             self._queue.append(event)
             depth = len(self._queue)
-            # A wake-up per batch, not per call: a writer waiting for the app to pause must stay asleep.
-            if depth % config.BATCH_MAX == 0 or depth >= config.QUEUE_MAX // 2:
+            # The first event after the writer emptied the queue wakes it (it then waits for the app to pause),
+            # then one per batch, not per call: a writer waiting for the app to pause must stay asleep.
+            if depth == 1 or depth % config.BATCH_MAX == 0 or depth >= config.QUEUE_MAX // 2:
                 self._wake.set()
         except Exception:  # pragma: no cover - the last line of defence for guarantee 1
             log.exception("obs: could not record an event")
@@ -224,12 +225,16 @@ class Recorder:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(config.FLUSH_INTERVAL_S)
+            # Woken by the first event after an empty queue, each full batch and flush; the timeout is only for
+            # what has no event: retrying the spool after an outage. An idle or busy app is not woken for nothing
+            # (each wake-up takes the GIL from it, and may move it to a cold core).
+            self._wake.wait(REPLAY_CHECK_S)
             self._wake.clear()
             try:
                 self._wait_for_a_pause()
                 self._drain()
-                self._jobs.put(self._maybe_replay)
+                if time.monotonic() - self._last_replay_check >= REPLAY_CHECK_S:
+                    self._jobs.put(self._maybe_replay)
             except Exception:  # pragma: no cover - never let the writer die
                 log.exception("obs: writer error")
             if self._stop and not self._queue:
@@ -253,7 +258,7 @@ class Recorder:
             and time.perf_counter() < deadline
         ):
             # Seldom: each wake-up takes the GIL from the app (and may move it to a cold core).
-            self._wake.wait(PAUSE_POLL_S)
+            self._wake.wait(config.FLUSH_INTERVAL_S)
             self._wake.clear()
 
     def _run_db(self) -> None:
@@ -424,7 +429,7 @@ class Recorder:
 
     def _maybe_replay(self) -> None:
         now = time.monotonic()
-        if now < self._retry_at or now - self._last_replay_check < 1.0:
+        if now < self._retry_at or now - self._last_replay_check < REPLAY_CHECK_S:
             return
         self._last_replay_check = now
         try:
