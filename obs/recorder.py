@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -318,9 +319,19 @@ class Recorder:
                     encoded.add(record, codecs)
             except Exception:  # the write path finds and sets aside the record that cannot be stored
                 encoded = None
-            if encoded is not None:
-                codecs.finish(encoded)
-        return records, encoded
+        return records, self._finished(encoded, codecs)
+
+    @staticmethod
+    def _finished(encoded: rows.EncodedBatch | None, codecs: rows.Codecs | None) -> rows.EncodedBatch | None:
+        """The batch made ready for its write (``Codecs.finish``); None when that fails, for the write path to
+        encode the records again and set aside the one that cannot be stored."""
+        if encoded is None or codecs is None:
+            return None
+        try:
+            codecs.finish(encoded)
+        except Exception:
+            return None
+        return encoded
 
     def _build(self, events: list[Event], codecs: rows.Codecs | None) -> tuple[list[Record], rows.EncodedBatch | None]:
         records: list[Record] = []
@@ -345,9 +356,7 @@ class Recorder:
             if now - yielded > YIELD_EVERY_S and (self._db_busy or now - self._last_enqueue < APP_BUSY_S):
                 time.sleep(0)
                 yielded = time.perf_counter()
-        if encoded is not None and codecs is not None:
-            codecs.finish(encoded)
-        return records, encoded
+        return records, self._finished(encoded, codecs)
 
     def _codecs(self) -> rows.Codecs | None:
         if self._codecs_cache is None:
@@ -411,6 +420,12 @@ class Recorder:
                 continue
             except Exception as exc:
                 bad = exc
+            try:  # its text made storable (a lone surrogate or NUL replaced), else without its content
+                self._write_to_store([_clean_text_fields(record)])
+                self._add("written", 1)
+                continue
+            except Exception:
+                pass
             try:
                 self._write_to_store([_strip_content(record, bad)])
                 self._add("written", 1)
@@ -501,6 +516,16 @@ def _marker_record(event: Event, exc: Exception) -> Record:
     if isinstance(event, Span):
         return replace(event, input={"__obs__": "unprocessable"}, output=None, metadata=None)
     return event
+
+
+def _clean_text_fields(record: Record) -> Record:
+    """The record with its text fields storable in any database (see ``rows.clean_str``)."""
+    changes = {
+        f.name: rows.clean_str(value)
+        for f in dataclasses.fields(record)
+        if isinstance(value := getattr(record, f.name), str) and rows.clean_str(value) != value
+    }
+    return replace(record, **changes) if changes else record
 
 
 def _strip_content(record: Record, exc: Exception) -> Record:

@@ -97,6 +97,11 @@ def _without_nul(value: Any) -> Any:
     return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
 
 
+def clean_str(value: Any) -> Any:
+    """A string any database takes: lone surrogates (not UTF-8) and NUL characters become U+FFFD."""
+    return _without_nul(clean_text(value)) if isinstance(value, str) else value
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -187,14 +192,14 @@ class Codecs:
         transformer = Transformer()
         for codec, values in ((self.calls, batch.calls), (self.content, batch.contents), (self.spans, batch.spans)):
             if format_row_text is None:
-                values[:] = [tuple(_without_nul(v) for v in row) for row in values]
+                values[:] = [tuple(clean_str(v) for v in row) for row in values]
                 continue
             text = bytearray()
             try:
                 for row in values:
                     format_row_text(row, transformer, text)
-            except psycopg.DataError:  # seldom: a NUL in some text (psycopg refuses it), replaced in the batch
-                values[:] = [tuple(_without_nul(v) for v in row) for row in values]
+            except (psycopg.DataError, UnicodeEncodeError):  # seldom: a NUL or a lone surrogate in some text
+                values[:] = [tuple(clean_str(v) for v in row) for row in values]
                 text = bytearray()
                 for row in values:
                     format_row_text(row, transformer, text)

@@ -20,7 +20,7 @@ from typing import Any
 
 from obs import config
 from obs.records import CallContent, Feedback, LLMCall, Span
-from obs.serialize import to_jsonable
+from obs.serialize import clean_text, to_jsonable
 
 Record = LLMCall | Span | Feedback
 _TYPES: dict[str, type[Any]] = {"call": LLMCall, "span": Span, "feedback": Feedback}
@@ -42,7 +42,10 @@ def dumps(record: Record) -> str:
         elif f.name in {"input", "output", "metadata", "params", "tags"}:
             value = to_jsonable(value)
         row[f.name] = value
-    return json.dumps(row, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(row, ensure_ascii=False, allow_nan=False)
+    if not text.isascii() and clean_text(text) is not text:  # a lone surrogate: kept, as a JSON escape
+        text = json.dumps(row, ensure_ascii=True, allow_nan=False)
+    return text
 
 
 def loads(line: str) -> Record:

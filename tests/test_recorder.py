@@ -152,8 +152,25 @@ def test_one_bad_record_does_not_block_its_batch(postgres_url: str, tmp_path: Pa
     assert obs.flush(30)
     trace = Store(postgres_url).get_trace(t.trace_id)
     assert trace is not None and len(trace.calls) == 5 and [s.name for s in trace.spans] == ["batch"]
-    assert obs.stats().rejected == 1
+    assert (obs.stats().rejected, obs.stats().dropped) == (1, 0)
     assert list((tmp_path / "spool" / "rejected").glob("*.jsonl*"))
+
+
+def test_text_no_database_takes_is_stored_with_a_marker_and_blocks_nothing(db_url: str, tmp_path: Path) -> None:
+    """A lone surrogate (not UTF-8) or a NUL in a plain text field: PostgreSQL's COPY text cannot be made, SQLite
+    cannot bind it. The record is stored with U+FFFD in their place; the rest of its batch lands."""
+    obs.configure(db_url, spool_dir=tmp_path / "spool")
+    with obs.trace("batch") as t:
+        for _ in range(3):
+            obs.wrap(clients(FakeOpenAI())[0]).chat.completions.create(model="gpt-5-mini", messages=MESSAGES)
+        obs.sdk.recorder().enqueue(
+            Span(id="odd0000000000001", trace_id=t.trace_id, name="lone \ud800 and \x00", start_ts=datetime.now(UTC))
+        )
+    assert obs.flush(30)
+    trace = Store(db_url).get_trace(t.trace_id)
+    assert trace is not None and len(trace.calls) == 3
+    assert sorted(s.name for s in trace.spans) == ["batch", "lone \ufffd and \ufffd"]
+    assert (obs.stats().rejected, obs.stats().dropped) == (0, 0)
 
 
 def _worker(url: str, spool: str, threads: int, calls: int) -> None:

@@ -14,7 +14,10 @@ import pytest
 from pydantic import BaseModel
 
 import obs
+from obs.records import Span
 from obs.serialize import snapshot, to_jsonable
+from obs.spool import Spool
+from obs.spool import loads as spool_loads
 from obs.store import Store
 
 
@@ -97,3 +100,12 @@ def test_weird_values_and_a_5_mb_prompt_are_stored_on_each_dialect(recording: St
     assert stored.input["surrogate"] == "lone \ufffd surrogate"
     assert stored.input["nul"].startswith("before") and stored.input["nul"].endswith("after")
     assert obs.stats().rejected == 0 and obs.stats().dropped == 0
+
+
+def test_the_spool_keeps_a_lone_surrogate_as_it_was(tmp_path: Path) -> None:
+    """The spool is UTF-8 text; a string that is not UTF-8 goes in as a JSON escape and comes back the same."""
+    span = Span(id="s1", trace_id="t1", name="lone \ud800", start_ts=datetime(2026, 11, 20, tzinfo=UTC))
+    spool = Spool(tmp_path / "spool")
+    assert spool.append([span]) == 1
+    lines = [line for path in (tmp_path / "spool").iterdir() for line in path.read_text("utf-8").splitlines()]
+    assert [spool_loads(line) for line in lines] == [span]
