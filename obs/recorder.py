@@ -518,13 +518,15 @@ def _marker_record(event: Event, exc: Exception) -> Record:
     return event
 
 
-def _clean_text_fields(record: Record) -> Record:
-    """The record with its text fields storable in any database (see ``rows.clean_str``)."""
-    changes = {
+def _clean_text_fields(record: Any) -> Any:
+    """The record (and a call's content) with its text fields storable in any database (``rows.clean_str``)."""
+    changes: dict[str, Any] = {
         f.name: rows.clean_str(value)
         for f in dataclasses.fields(record)
         if isinstance(value := getattr(record, f.name), str) and rows.clean_str(value) != value
     }
+    if isinstance(record, LLMCall) and record.content is not None:
+        changes["content"] = _clean_text_fields(record.content)
     return replace(record, **changes) if changes else record
 
 

@@ -14,12 +14,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from openai.types.chat import ChatCompletion
 from sqlalchemy.engine import make_url
 
 import obs
 from obs import config
+from obs.extract import CallEvent
 from obs.records import Span
 from obs.store import Store
+from tests import fake_openai
 from tests.fake_openai import FakeOpenAI, clients
 from tests.tcp_proxy import Proxy
 
@@ -171,6 +174,17 @@ def test_text_no_database_takes_is_stored_with_a_marker_and_blocks_nothing(db_ur
     assert trace is not None and len(trace.calls) == 3
     assert sorted(s.name for s in trace.spans) == ["batch", "lone \ufffd and \ufffd"]
     assert (obs.stats().rejected, obs.stats().dropped) == (0, 0)
+    request = {"model": "gpt-5-mini", "messages": MESSAGES}
+    body = fake_openai.chat_completion(request)
+    body["choices"][0]["message"]["content"] = "answer \ud800\x00"
+    odd = CallEvent(kind="chat", call_id="odd_call", trace_id=t.trace_id, parent_id=None, ts=datetime.now(UTC),
+                    start_ns=0, end_ns=1, request=request, response=ChatCompletion.model_validate(body))  # fmt: skip
+    obs.sdk.recorder().enqueue(odd)
+    assert obs.flush(30)
+    stored = Store(db_url).get_call("odd_call")
+    assert stored is not None and stored.content is not None
+    assert stored.content.output_text == "answer \ufffd\ufffd"
+    assert (obs.stats().rejected, obs.stats().dropped) == (0, 0)
 
 
 def _worker(url: str, spool: str, threads: int, calls: int) -> None:
@@ -232,7 +246,8 @@ EXIT_SCRIPT = textwrap.dedent(
     """
     import sys, time
     import obs
-    from tests.fake_openai import FakeOpenAI, clients
+    from tests import fake_openai
+from tests.fake_openai import FakeOpenAI, clients
     obs.configure(sys.argv[1], spool_dir=sys.argv[2])
     client = obs.wrap(clients(FakeOpenAI())[0])
     for i in range(300):
