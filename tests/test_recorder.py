@@ -246,8 +246,7 @@ EXIT_SCRIPT = textwrap.dedent(
     """
     import sys, time
     import obs
-    from tests import fake_openai
-from tests.fake_openai import FakeOpenAI, clients
+    from tests.fake_openai import FakeOpenAI, clients
     obs.configure(sys.argv[1], spool_dir=sys.argv[2])
     client = obs.wrap(clients(FakeOpenAI())[0])
     for i in range(300):
