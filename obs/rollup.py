@@ -172,9 +172,6 @@ class Deltas:
             if value is not None:
                 self.values[(day, kind, value)] += 1
 
-    def __bool__(self) -> bool:
-        return bool(self.calls)
-
 
 def bucket_of(value: float) -> int:
     """The histogram bucket of a value, as sql/_histogram_bucket.*.sql computes it."""
@@ -193,23 +190,18 @@ def merge(connection: sa.Connection, deltas: Deltas) -> None:
     for (hour, *rest), n in deltas.histograms.items():
         histograms[("hour", hour, *rest)] += n
         histograms[("day", hour.replace(hour=0), *rest)] += n
-    rows_by_query = dict.fromkeys(MERGE_QUERIES)
-    rows_by_query.update({
-        "rollup_merge_calls": [
-            {"grain": k[0], "ts": k[1], "feature": k[2], "model": k[3], "prompt_version": k[4], "source": k[5],
-             **dict(zip(CALL_COUNTERS, v, strict=True))}
-            for k, v in calls.items()
-        ],
-        "rollup_merge_histograms": [
-            {"grain": k[0], "ts": k[1], "feature": k[2], "model": k[3], "source": k[4], "metric": k[5],
-             "bucket": k[6], "calls": n}
-            for k, n in histograms.items()
-        ],
-        "rollup_merge_values": [
-            {"ts": k[0], "kind": k[1], "value": k[2], "calls": n} for k, n in deltas.values.items()
-        ],
-    })  # fmt: skip
-    for name, params in rows_by_query.items():
+    call_rows = [
+        {"grain": k[0], "ts": k[1], "feature": k[2], "model": k[3], "prompt_version": k[4], "source": k[5],
+         **dict(zip(CALL_COUNTERS, v, strict=True))}
+        for k, v in calls.items()
+    ]  # fmt: skip
+    histogram_rows = [
+        {"grain": k[0], "ts": k[1], "feature": k[2], "model": k[3], "source": k[4], "metric": k[5], "bucket": k[6],
+         "calls": n}
+        for k, n in histograms.items()
+    ]  # fmt: skip
+    value_rows = [{"ts": k[0], "kind": k[1], "value": k[2], "calls": n} for k, n in deltas.values.items()]
+    for name, params in zip(MERGE_QUERIES, (call_rows, histogram_rows, value_rows), strict=True):
         if params:
             bound = [{key: queries.bind_value(value, dialect) for key, value in row.items()} for row in params]
             connection.execute(sa.text(queries.load(name, dialect)), bound)

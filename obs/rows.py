@@ -74,9 +74,9 @@ def encode_json(value: Any, dialect: str, *, provider_output: bool = False) -> s
 _PROVIDER_OUTPUT = frozenset({("llm_call_content", "response"), ("llm_call_content", "tool_calls")})
 
 
-def _encoder(column: sa.Column[Any], dialect: str, *, text_nul: bool = True) -> Encoder:
-    """How one column's values become what the driver takes. ``text_nul=False``: NUL characters in text
-    (PostgreSQL refuses them) are left to the caller (``Codecs.finish`` finds them in a whole batch at once)."""
+def _encoder(column: sa.Column[Any], dialect: str) -> Encoder:
+    """How one column's values become what the driver takes. Text that PostgreSQL refuses (NUL, lone
+    surrogates) is not looked for here, row by row, but once per batch by ``Codecs.finish``."""
     kind = column.type
     if kind is Json or isinstance(kind, sa.JSON) or isinstance(getattr(kind, "impl", None), sa.JSON):
         trusted = (column.table.name, column.name) in _PROVIDER_OUTPUT
@@ -87,19 +87,15 @@ def _encoder(column: sa.Column[Any], dialect: str, *, text_nul: bool = True) -> 
         return (lambda v: None if v is None else float(v)) if dialect == "sqlite" else _same
     if isinstance(kind, sa.Boolean):
         return (lambda v: None if v is None else int(v)) if dialect == "sqlite" else _same
-    if dialect == "postgresql" and isinstance(kind, sa.Text) and text_nul:
-        return _without_nul
     return _same
-
-
-def _without_nul(value: Any) -> Any:
-    """U+FFFD for each NUL of a string (PostgreSQL text and JSONB refuse NUL)."""
-    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
 
 
 def clean_str(value: Any) -> Any:
     """A string any database takes: lone surrogates (not UTF-8) and NUL characters become U+FFFD."""
-    return _without_nul(clean_text(value)) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    value = clean_text(value)
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
 def _same(value: Any) -> Any:
@@ -125,16 +121,11 @@ class TableCodec:
     getter: Callable[[Any], tuple[Any, ...]]
 
     @classmethod
-    def build(
-        cls, table: sa.Table, dialect: str, fields: Sequence[str] | None = None, *, text_nul: bool = True
-    ) -> TableCodec:
-        """``fields``: the record attribute for each column (default: the column names); ``text_nul``: see
-        ``_encoder``."""
+    def build(cls, table: sa.Table, dialect: str, fields: Sequence[str] | None = None) -> TableCodec:
+        """``fields``: the record attribute for each column (default: the column names)."""
         columns = tuple(c.name for c in table.columns if not (c.primary_key and c.autoincrement is True))
         encoders = tuple(
-            (i, encoder)
-            for i, name in enumerate(columns)
-            if (encoder := _encoder(table.c[name], dialect, text_nul=text_nul)) is not _same
+            (i, encoder) for i, name in enumerate(columns) if (encoder := _encoder(table.c[name], dialect)) is not _same
         )
         getter = operator.attrgetter(*(fields or columns))
         return cls(table, columns, encoders, getter)
@@ -155,11 +146,9 @@ class Codecs:
         #: Batches count their rollups as they are encoded (``rollup.Deltas``) where the database's time bounds
         #: ingest (PostgreSQL); on SQLite the database thread runs the rollup queries without the GIL instead.
         self.count_rollups = dialect == "postgresql"
-        # The tables finish() formats for COPY: it finds NUL in a whole batch at once (a row at a time costs
-        # ~5 us a call in all the text columns).
-        self.calls = TableCodec.build(llm_calls, dialect, text_nul=False)
-        self.content = TableCodec.build(llm_call_content, dialect, text_nul=False)  # reads a _StoredContent
-        self.spans = TableCodec.build(spans, dialect, text_nul=False)
+        self.calls = TableCodec.build(llm_calls, dialect)
+        self.content = TableCodec.build(llm_call_content, dialect)  # reads a _StoredContent
+        self.spans = TableCodec.build(spans, dialect)
         self.feedback = TableCodec.build(feedback, dialect)
 
     def call_row(self, call: LLMCall) -> tuple[Any, ...]:
@@ -184,32 +173,39 @@ class Codecs:
         """What the dialect's write can do ahead of its transaction: on PostgreSQL, the COPY text of the rows.
 
         The writer's first thread makes it, so the thread that holds the transaction only sends bytes: formatting
-        ~10 KB a call is ~15 us of the GIL, which that thread would otherwise take between round trips.
+        ~10 KB a call is ~15 us of the GIL, which that thread would otherwise take between round trips. Text
+        PostgreSQL refuses (NUL, a lone surrogate: psycopg raises while formatting) is replaced in that table's
+        rows, found once per batch instead of looked for in every text value.
         """
         if self.dialect != "postgresql" or batch.finished:
             return
         batch.finished = True
-        transformer = Transformer()
-        for codec, values in ((self.calls, batch.calls), (self.content, batch.contents), (self.spans, batch.spans)):
+        tables = ((self.calls, batch.calls), (self.content, batch.contents), (self.spans, batch.spans),
+                  (self.feedback, batch.feedback))  # fmt: skip
+        for codec, values in tables:
             if format_row_text is None:
                 values[:] = [tuple(clean_str(v) for v in row) for row in values]
                 continue
-            text = bytearray()
             try:
-                for row in values:
-                    format_row_text(row, transformer, text)
-            except (psycopg.DataError, UnicodeEncodeError):  # seldom: a NUL or a lone surrogate in some text
+                batch.copy_text[codec.table.name] = _copy_text(values)
+            except (psycopg.DataError, UnicodeEncodeError):  # seldom
                 values[:] = [tuple(clean_str(v) for v in row) for row in values]
-                text = bytearray()
-                for row in values:
-                    format_row_text(row, transformer, text)
-            batch.copy_text[codec.table.name] = text
+                batch.copy_text[codec.table.name] = _copy_text(values)
 
     def span_row(self, span: Span) -> tuple[Any, ...]:
         return self.spans.row(span)
 
     def feedback_row(self, item: Feedback) -> tuple[Any, ...]:
         return self.feedback.row(item)
+
+
+def _copy_text(values: list[tuple[Any, ...]]) -> bytearray:
+    """Rows as PostgreSQL's COPY text format (psycopg's formatter)."""
+    assert format_row_text is not None
+    transformer, text = Transformer(), bytearray()
+    for row in values:
+        format_row_text(row, transformer, text)
+    return text
 
 
 @dataclasses.dataclass(slots=True)
@@ -226,7 +222,7 @@ class EncodedBatch:
     fresh_feedback: list[Feedback] = dataclasses.field(default_factory=list)
     #: PostgreSQL: table name -> its rows as COPY text (``Codecs.finish``), when made ahead.
     copy_text: dict[str, bytearray] = dataclasses.field(default_factory=dict)
-    #: ``Codecs.finish`` has run (PostgreSQL needs it: it also replaces NUL characters in text).
+    #: ``Codecs.finish`` has run (PostgreSQL needs it: it also replaces text PostgreSQL refuses).
     finished: bool = False
     #: What the calls add to the rollups (when ``Codecs.count_rollups``), counted as they are encoded.
     rollup: rollup.Deltas | None = None

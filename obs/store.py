@@ -96,10 +96,8 @@ class Store:
         try:
             with self.engine.begin() as connection:
                 new_ids: list[str] = []
-                copy_text = batch.copy_text.get
-                new_calls = self._insert(
-                    connection, codecs.calls, batch.calls, new_ids, find_new=find_new, copy_text=copy_text("llm_calls")
-                )
+                ahead = batch.copy_text  # PostgreSQL: the rows formatted for COPY by Codecs.finish
+                new_calls = self._insert(connection, codecs.calls, batch.calls, new_ids, find_new=find_new, ahead=ahead)
                 # The rollups count exactly the calls stored: as the writer counted them when every call is new.
                 if batch.rollup is not None and new_calls == len(batch.calls):
                     rollup.merge(connection, batch.rollup)
@@ -108,9 +106,9 @@ class Store:
                 if batch.texts:
                     texts = [{"hash": k, "text": v} for k, v in batch.texts.items()]
                     connection.execute(_insert_missing(self.dialect, llm_texts), texts)
-                self._insert(connection, codecs.content, batch.contents, copy_text=copy_text("llm_call_content"))
-                new_spans = self._insert(connection, codecs.spans, batch.spans, copy_text=copy_text("spans"))
-                new_feedback = self._insert(connection, codecs.feedback, batch.feedback)
+                self._insert(connection, codecs.content, batch.contents, ahead=ahead)
+                new_spans = self._insert(connection, codecs.spans, batch.spans, ahead=ahead)
+                new_feedback = self._insert(connection, codecs.feedback, batch.feedback, ahead=ahead)
                 self._apply_feedback(connection, batch.fresh_feedback, batch.call_ids)
         except _DRIVER_ERRORS as exc:  # raw driver errors from COPY, as SQLAlchemy's own kinds
             raise _as_sqlalchemy_error(exc) from exc
@@ -130,7 +128,7 @@ class Store:
         new_ids: list[str] | None = None,
         *,
         find_new: bool = True,
-        copy_text: bytearray | None = None,
+        ahead: Mapping[str, bytearray] | None = None,
     ) -> int:
         """Insert rows, skipping primary keys already stored; returns how many were new (their ids into new_ids).
 
@@ -142,7 +140,7 @@ class Store:
         if not values:
             return 0
         if self.dialect == "postgresql":
-            return _pg_copy(connection, codec, values, new_ids, copy_text)
+            return _pg_copy(connection, codec, values, new_ids, (ahead or {}).get(codec.table.name))
         # Many rows per INSERT: SQLite then runs each statement in one step with the GIL released, instead of
         # taking the GIL back between rows (which makes the writer threads wait for each other).
         per_statement = max(1, min(config.WRITE_CHUNK_ROWS, self._sqlite_variables(connection) // len(codec.columns)))

@@ -153,7 +153,9 @@ def test_nul_characters_in_content_do_not_fail_the_batch(
         monkeypatch.setattr(rows, "format_row_text", None)
     call = make_call(T0, call_id="nul", text="bad\x00byte", error="x\x00y")
     span = make_span("t", T0, name="re\x00trieval")
-    assert store.write_batch([call], [span]).calls == 1
+    note = Feedback(id="f_nul", ts=T0, value="thumbs_down", call_id="nul", comment="wro\x00ng")
+    result = store.write_batch([call], [span], [note])
+    assert (result.calls, result.spans, result.feedback) == (1, 1, 1)
     stored = store.get_call("nul")
     assert stored is not None and stored.content is not None
     assert stored.content.output_text is not None and "bad" in stored.content.output_text
