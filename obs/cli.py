@@ -175,8 +175,8 @@ def dashboard(database_url: str | None, host: str, port: int) -> None:
         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     # exec, not a child process: a supervisor's (or a test's) SIGTERM then stops Streamlit itself, never orphans it.
+    # The working directory stays the user's: a relative SQLite path and .streamlit/ (secrets, login) are theirs.
     sys.stdout.flush()
-    os.chdir(config.APP_PATH.parent)
     os.execve(sys.executable, command, env)
 
 
@@ -188,8 +188,12 @@ def _is_loopback(host: str) -> bool:
 
 
 def _oidc_secrets() -> bool:
-    secrets = config.APP_PATH.parent / ".streamlit" / "secrets.toml"
-    return secrets.is_file() and "[auth" in secrets.read_text(encoding="utf-8")
+    """Whether Streamlit will find a login: its secrets files are the working directory's and the user's."""
+    for folder in (Path.cwd(), Path.home()):
+        secrets = folder / ".streamlit" / "secrets.toml"
+        if secrets.is_file() and "[auth" in secrets.read_text(encoding="utf-8"):
+            return True
+    return False
 
 
 @main.group(name="rollup")

@@ -39,10 +39,19 @@ DEFAULT_DATABASE_URL = "sqlite:///obs.db"
 #: one file; WAL lets readers proceed, writers queue behind this timeout).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+
+def _shipped(installed: str, checkout: str) -> Path:
+    """A file obs reads at run time: inside the package when installed from a wheel (pyproject.toml puts it
+    there), else at the top of the checkout (a clone, or an editable install)."""
+    package = Path(__file__).resolve().parent
+    inside = package / installed
+    return inside if inside.exists() else package.parent / checkout
+
+
 #: The ``sql/`` directory holding every query the dashboard and the jobs run.
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = _shipped("sql", "sql")
 #: The dashboard's entry script (Streamlit multipage: app.py and pages/ beside it).
-APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
+APP_PATH = _shipped("_dashboard/app.py", "app.py")
 #: Where `obs dashboard` listens by default: loopback only, because the dashboard shows full prompts.
 DASHBOARD_HOST = "127.0.0.1"
 DASHBOARD_PORT = 8501

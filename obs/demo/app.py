@@ -7,9 +7,12 @@ time; the planted regressions are real effects of those changes, which the dashb
 * ``help_answer`` prompt v3 (the last 5 days) tells the model to refuse when unsure; claude-haiku-4-5 then
   refuses far more often than before (a refusal-rate regression on one model).
 * retrieval's top-k went from 3 to 8 chunks 6 days ago; gpt-4.1's time to first token grows with the prompt, so
-  ``help_answer`` on gpt-4.1 gets much slower (a latency regression on one feature and model).
+  ``help_answer`` on gpt-4.1 gets much slower (a latency regression on one feature and model). acme's Slack bot
+  (no user id, pinned to gpt-4.1) asks around the clock, so the regression shows on weekends and nights too.
 * one user (``acme-user-03``) pastes whole documents into every question and asks for claude-opus-4-1: a big spender;
   another (``globex-user-07``) has given every answer of the last three days a thumbs-down.
+
+Who asks what, when and of which model is planned in ``obs.demo.schedule``; this module is the app itself.
 * ``flowdesk-tuned-1``, the team's fine-tuned model, has no public price: its calls are unpriced, never $0.
 """
 
@@ -34,6 +37,8 @@ TENANTS = {"acme": 20, "globex": 14, "initech": 6}
 USERS = [f"{tenant}-user-{i:02d}" for tenant, count in TENANTS.items() for i in range(1, count + 1)]
 BIG_SPENDER = "acme-user-03"
 UNHAPPY_USER = "globex-user-07"
+#: acme's Slack integration forwards questions from a channel around the clock, without an end user's id.
+SLACKBOT_TENANT = "acme"
 
 QUESTIONS = [
     "How much does the Team plan cost per agent?",
@@ -154,14 +159,6 @@ def era(day: datetime, now: datetime) -> Era:
     return Era(answer_prompt=answer, summary_prompt="v1" if age > 15 else "v2", top_k=3 if age > 6 else 8)
 
 
-def pick_model(rng: random.Random, user: str, feature: str) -> str:
-    if user == BIG_SPENDER:
-        return "claude-opus-4-1"
-    if feature == "ticket_triage":
-        return rng.choices(["claude-haiku-4-5", "gpt-5-mini", "flowdesk-tuned-1"], [5, 3, 1])[0]
-    return rng.choices(["gpt-5-mini", "gpt-4.1", "claude-haiku-4-5"], [6, 3, 3])[0]
-
-
 class DemoApp:
     """The application code: what an obs user writes."""
 
@@ -171,12 +168,14 @@ class DemoApp:
         self.chunks = load_chunks()
         self.rng = rng
 
-    def help_answer(self, user: str, tenant: str, question: str, when: datetime, now: datetime) -> str | None:
+    def help_answer(
+        self, user: str | None, tenant: str, question: str, when: datetime, now: datetime, model: str
+    ) -> str | None:
         """RAG: rewrite the question, retrieve chunks (a span), answer; the answer's parent is the rewrite."""
         e = era(when, now)
-        model = pick_model(self.rng, user, "help_answer")
+        session = f"s-{user or tenant}-{when:%Y%m%d}"
         with obs.trace("help_answer", user_id=user, tenant_id=tenant, feature="help_answer",
-                       prompt_version=e.answer_prompt, session_id=f"s-{user}-{when:%Y%m%d}") as t:  # fmt: skip
+                       prompt_version=e.answer_prompt, session_id=session) as t:  # fmt: skip
             rewrite = self.client.chat.completions.create(
                 model="gpt-5-mini",
                 messages=[{"role": "system", "content": REWRITE_PROMPT}, {"role": "user", "content": question}],
@@ -204,9 +203,8 @@ class DemoApp:
         self._feedback(user, answer, text, when, now)
         return text
 
-    def ticket_triage(self, user: str, tenant: str, ticket: str) -> str | None:
+    def ticket_triage(self, user: str | None, tenant: str, ticket: str, model: str) -> str | None:
         """Tool calling: the model picks a team and priority, the app routes, the model confirms."""
-        model = pick_model(self.rng, user, "ticket_triage")
         with obs.trace("ticket_triage", user_id=user, tenant_id=tenant, feature="ticket_triage", prompt_version="v2"):
             messages: list[dict[str, Any]] = [
                 {"role": "system", "content": TRIAGE_PROMPT},
@@ -228,10 +226,11 @@ class DemoApp:
             final = self.client.chat.completions.create(model=model, messages=messages, tools=ROUTE_TOOL)
             return str(final.choices[0].message.content)
 
-    def thread_summary(self, user: str, tenant: str, thread: str, when: datetime, now: datetime) -> str:
+    def thread_summary(
+        self, user: str | None, tenant: str, thread: str, when: datetime, now: datetime, model: str
+    ) -> str:
         """Streaming: the summary is shown to the agent as it is written."""
         e = era(when, now)
-        model = pick_model(self.rng, user, "thread_summary")
         with obs.trace("thread_summary", user_id=user, tenant_id=tenant, feature="thread_summary",
                        prompt_version=e.summary_prompt):  # fmt: skip
             stream = self.client.chat.completions.create(
@@ -244,7 +243,7 @@ class DemoApp:
             )
             return "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
 
-    def _feedback(self, user: str, answer: Any, text: str | None, when: datetime, now: datetime) -> None:
+    def _feedback(self, user: str | None, answer: Any, text: str | None, when: datetime, now: datetime) -> None:
         bad = not text or bool(re.search(r"I don't know|I'm sorry", text))
         if user == UNHAPPY_USER and now - when < timedelta(days=3):
             obs.feedback("thumbs_down", call_id=answer.id, comment="Still not what I asked")

@@ -3,7 +3,8 @@
 DEMO ONLY: it makes answers up from its input. The answer depends on the system prompt, the context in the
 messages, the model and the temperature, so replaying a call with another prompt or model gives a visibly
 different answer. Usage follows the text, latency follows the model (time to first token grows with the prompt),
-and on purpose some calls fail (429, 500), refuse, or are very slow. Endpoints: ``POST /v1/chat/completions``
+and on purpose some calls fail (429, 500) or refuse; during a slow spell (an incident the demo plants in the past)
+every answer takes ``SLOW_SPELL_FACTOR`` times as long. Endpoints: ``POST /v1/chat/completions``
 (streaming, tool calls), ``POST /v1/responses``, ``GET /v1/models``.
 """
 
@@ -18,12 +19,17 @@ import random
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from obs.clock import Clock, VirtualClock
 
 CREATED = 1_764_000_000
+#: How much slower every answer is during a slow spell. Spells are moments in time, not properties of a request:
+#: slowness tied to a request's content would repeat with every ask of it and make a p95 flap.
+SLOW_SPELL_FACTOR = 6.0
 _ids = itertools.count(1)
 
 
@@ -140,8 +146,6 @@ def plan(body: dict[str, Any]) -> Plan:
     cached = (prompt_tokens // 2 // 128) * 128 if prompt_tokens >= 1024 and rng.random() < 0.6 else 0
     ttft = profile.ttft_ms + prompt_tokens * profile.prefill_ms_per_token + reasoning * profile.ms_per_token * 0.5
     total = ttft + (completion_tokens - reasoning) * profile.ms_per_token
-    if roll >= 985:  # a very slow answer now and then
-        ttft, total = ttft * 6, total * 6
     jitter = 0.85 + rng.random() * 0.3
     return Plan(
         text=text,
@@ -318,11 +322,20 @@ class _Server(http.server.ThreadingHTTPServer):
 
 class DemoProvider:
     """The server. ``clock``: a VirtualClock is advanced instead of sleeping (backfilling the past fast);
-    otherwise latency is really waited, multiplied by ``speed`` (1.0 = realistic)."""
+    otherwise latency is really waited, multiplied by ``speed`` (1.0 = realistic). ``slow_spells``: periods
+    (on ``clock``) in which every answer is ``SLOW_SPELL_FACTOR`` times slower."""
 
-    def __init__(self, *, clock: Clock | None = None, speed: float = 1.0, port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        speed: float = 1.0,
+        port: int = 0,
+        slow_spells: Sequence[tuple[datetime, datetime]] = (),
+    ) -> None:
         self.clock = clock
         self.speed = speed
+        self.slow_spells = tuple(slow_spells)
         self.requests = 0  # POST requests answered (the demo counts its calls with it)
         self._count_lock = threading.Lock()
         provider = self
@@ -344,7 +357,7 @@ class DemoProvider:
                 if not (path.endswith("/chat/completions") or path.endswith("/responses")):
                     self._json(404, {"error": {"message": f"no route {self.path} (obs demo provider)"}})
                     return
-                p = plan(body)
+                p = provider.slowed(plan(body))
                 with provider._count_lock:
                     provider.requests += 1
                 if p.error_status:
@@ -393,6 +406,13 @@ class DemoProvider:
         self._server = _Server(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
         self._thread = threading.Thread(target=self._server.serve_forever, name="obs-demo-provider", daemon=True)
+
+    def slowed(self, p: Plan) -> Plan:
+        """``p`` as answered now: slower during a slow spell."""
+        now = self.clock.now() if self.clock else None
+        if now is None or not any(start <= now < end for start, end in self.slow_spells):
+            return p
+        return replace(p, ttft_ms=p.ttft_ms * SLOW_SPELL_FACTOR, total_ms=p.total_ms * SLOW_SPELL_FACTOR)
 
     def wait(self, ms: float) -> None:
         """Spend ``ms`` of model time: advance the virtual clock, or really sleep."""

@@ -21,6 +21,7 @@ from obs import clock, config, db
 from obs.alerts import engine as alert_engine
 from obs.clock import VirtualClock
 from obs.demo import app as demo_app
+from obs.demo import schedule
 from obs.demo.app import DemoApp
 from obs.demo.provider import DemoProvider
 from obs.store import Store, StoreStats
@@ -38,20 +39,6 @@ class DemoSummary:
     database_url: str
     #: What the default alert rules found once the demo traffic was in (the planted regressions).
     alerts: tuple[str, ...] = ()
-
-
-def flow_times(start: datetime, end: datetime, n: int, rng: random.Random) -> list[datetime]:
-    """``n`` moments between start and end: office hours busier, weekends quieter, traffic growing."""
-    span = (end - start).total_seconds()
-    out: list[datetime] = []
-    while len(out) < n:
-        when = start + timedelta(seconds=rng.random() * span)
-        weight = 1.0 if 8 <= when.hour < 19 else 0.25
-        weight *= 0.4 if when.weekday() >= 5 else 1.0
-        weight *= 0.6 + 0.4 * ((when - start).total_seconds() / span)
-        if rng.random() < weight:
-            out.append(when)
-    return sorted(out)
 
 
 def run_demo(
@@ -79,16 +66,12 @@ def run_demo(
     made = 0
     clock.use(virtual)
     try:
-        with DemoProvider(clock=virtual) as provider:
+        with DemoProvider(clock=virtual, slow_spells=schedule.slow_spells(now, days)) as provider:
             app = DemoApp(_client(provider.url), rng)
-            n = int(calls / CALLS_PER_FLOW) + 1
-            moments: list[tuple[datetime, str | None]] = [
-                (when, None) for when in flow_times(now - timedelta(days=days), live_start, n, rng)
-            ]
-            moments += [(when, demo_app.UNHAPPY_USER) for when in _unhappy_streak(now, rng)]
-            for when, user in sorted(moments, key=lambda m: m[0]):  # all of them: the last day matters most
-                virtual.set(when)
-                _one_flow(app, rng, when, now, user)
+            flows = schedule.plan(now, days, int(calls / CALLS_PER_FLOW) + 1, live_start, rng)
+            for flow in flows:  # all of them: the last day matters most
+                virtual.set(flow.when)
+                _one_flow(app, rng, flow, now)
                 if progress:
                     progress(provider.requests - made)
                 made = provider.requests
@@ -96,9 +79,10 @@ def run_demo(
         clock.use(None)
     with DemoProvider(speed=live_speed) as provider:
         app = DemoApp(_client(provider.url), rng)
-        users = rng.choices(demo_app.USERS, k=live)
+        models = schedule.Deck(schedule.MODELS["help"], rng)
+        asks = [(user, models.deal()) for user in rng.choices(schedule.EVERYONE_ELSE, k=live)]
         with ThreadPoolExecutor(LIVE_WORKERS) as pool:
-            for _ in pool.map(lambda u: _live_question(app, u, rng), users):
+            for _ in pool.map(lambda ask: _live_question(app, ask[0], ask[1], rng), asks):
                 pass
         made += provider.requests
     obs.flush(60)
@@ -117,32 +101,20 @@ def _client(base_url: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=base_url, api_key="demo-provider-needs-no-key", max_retries=0)
 
 
-def _unhappy_streak(now: datetime, rng: random.Random) -> list[datetime]:
-    """The unhappy user's questions of the last three days (each gets a thumbs-down)."""
-    return [now - timedelta(days=2.5) + timedelta(hours=9 * i + rng.random()) for i in range(6)]
-
-
-def _tenant(user: str) -> str:
-    return user.split("-", 1)[0]
-
-
-def _one_flow(app: DemoApp, rng: random.Random, when: datetime, now: datetime, user: str | None) -> None:
-    if user is None:
-        user = demo_app.BIG_SPENDER if rng.random() < 0.06 else rng.choice(demo_app.USERS)
-    tenant = _tenant(user)
-    kind = rng.choices(["help", "triage", "summary"], [6, 2.5, 1.5])[0]
+def _one_flow(app: DemoApp, rng: random.Random, flow: schedule.Flow, now: datetime) -> None:
+    user, tenant, when, model = flow.user, flow.tenant, flow.when, flow.model
     try:
-        if kind == "help" or user in (demo_app.UNHAPPY_USER, demo_app.BIG_SPENDER):
-            app.help_answer(user, tenant, rng.choice(demo_app.QUESTIONS), when, now)
-        elif kind == "triage":
-            app.ticket_triage(user, tenant, rng.choice(demo_app.TICKETS))
+        if flow.kind == "help":
+            app.help_answer(user, tenant, rng.choice(demo_app.QUESTIONS), when, now, model)
+        elif flow.kind == "triage":
+            app.ticket_triage(user, tenant, rng.choice(demo_app.TICKETS), model)
         else:
-            app.thread_summary(user, tenant, rng.choice(demo_app.THREADS), when, now)
+            app.thread_summary(user, tenant, rng.choice(demo_app.THREADS), when, now, model)
     except openai.APIError:
         pass  # the app shows its user an error; obs has recorded the failed call
 
 
-def _live_question(app: DemoApp, user: str, rng: random.Random) -> None:
+def _live_question(app: DemoApp, user: str, model: str, rng: random.Random) -> None:
     now = datetime.now(UTC)
     with contextlib.suppress(openai.APIError):  # recorded by obs; the app shows its user an error
-        app.help_answer(user, _tenant(user), rng.choice(demo_app.QUESTIONS), now, now)
+        app.help_answer(user, schedule.tenant_of(user), rng.choice(demo_app.QUESTIONS), now, now, model)
