@@ -19,13 +19,12 @@ left, right = st.columns(2)
 with left:
     st.markdown("**Cost by feature**")
     cost = ui.query("daily_cost_by_feature", filters)
-    drilldown(st.altair_chart(charts.cost_by_feature(cost), on_select="rerun", key="cost"), filters, "cost")
+    drilldown(st.altair_chart(charts.cost_by_feature(cost), on_select="rerun", key="cost"), filters)
 with right:
     st.markdown("**Latency percentiles**")
     drilldown(
         st.altair_chart(charts.latency_percentiles(trends, filters.bucket), on_select="rerun", key="lat"),
         filters,
-        "lat",
     )
 left, right = st.columns(2)
 with left:
@@ -34,11 +33,14 @@ with left:
     event = st.altair_chart(
         charts.refusal_by_model_and_prompt(refusals, filters.bucket), on_select="rerun", key="refusal"
     )
-    drilldown(event, filters, "refusal")
+    drilldown(event, filters)
 with right:
     st.markdown("**Error rate**")
     event = st.altair_chart(
         charts.rate_by_bucket(trends, "error_rate", "Error rate", filters.bucket), on_select="rerun", key="err"
     )
-    drilldown(event, filters, "err")
-st.caption("Click a point or a bar to open the calls of that day (or hour) with the same filters.")
+    drilldown(event, filters)
+st.caption(
+    "Click a point or a bar to open the calls of its day (or hour) and series: a bar's feature, a refusal point's "
+    "model and prompt version (a percentile or the error rate: all the calls of that bucket). The filters stay."
+)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import pandas as pd
@@ -60,23 +60,38 @@ def _delta(now: Any, before: Any, key: str) -> str | None:
     return f"{(now - before) / before:+.0%}"
 
 
-def drilldown(event: Any, filters: Filters, key: str) -> None:
-    """When a chart's bucket is clicked, link to the calls of that bucket (same filters)."""
+#: Series a chart's click carries that are filters of the Calls page, with the word its link uses for each.
+SERIES_FILTERS = {"feature": "feature", "model": "model", "prompt_version": "prompt"}
+
+
+def drilldown(event: Any, filters: Filters) -> None:
+    """When a chart's point or bar is clicked, link to the calls of its bucket and series (same filters otherwise)."""
     selection = getattr(event, "selection", None) or (event.get("selection") if isinstance(event, dict) else None)
     points = (selection or {}).get(charts.BUCKET_SELECTION) or []
-    if not points:
-        return
-    value = next(iter(points[0].values()), None)  # the clicked bucket, keyed by its time-unit field
-    if value is None:
-        return
+    link = calls_link(points[0], filters) if points else None
+    if link is not None:
+        label, params = link
+        st.page_link(CALLS_PAGE, label=label, query_params=params)
+
+
+def calls_link(point: Mapping[str, Any], filters: Filters) -> tuple[str, dict[str, str]] | None:
+    """A clicked point's link to the Calls page: its label and URL parameters (the bucket and the point's series
+    as filters, the other filters kept); None when the point names no bucket."""
+    field = next((f for f in charts.BUCKET_FIELDS if point.get(f) is not None), None)
+    if field is None:
+        return None
+    value = point[field]
     picked = pd.Timestamp(value, unit="ms", tz="UTC") if isinstance(value, int | float) else pd.Timestamp(value)
     picked = picked.tz_localize("UTC") if picked.tzinfo is None else picked.tz_convert("UTC")
-    span = pd.Timedelta(hours=1) if key != "cost" and filters.bucket == "hour" else pd.Timedelta(days=1)
-    start, end = picked.to_pydatetime(), (picked + span).to_pydatetime()
-    params = filters.url_params() | {"window": "custom", "start": start.isoformat(), "end": end.isoformat()}
-    st.page_link(
-        CALLS_PAGE, label=f"Open the calls of {start:%b %d %H:%M} – {end:%b %d %H:%M} UTC →", query_params=params
-    )
+    hourly = charts.BUCKET_FIELDS[field] == "hour"
+    start = picked.to_pydatetime()
+    end = start + (timedelta(hours=1) if hourly else timedelta(days=1))
+    # A missing feature or prompt version ("(none)" on the chart) is no filter the Calls page has: left out.
+    series = {k: str(v) for k in SERIES_FILTERS if (v := point.get(k)) is not None and v != charts.NONE}
+    params = filters.url_params() | {"window": "custom", "start": start.isoformat(), "end": end.isoformat()} | series
+    when = f"{start:%b %d %H:%M}–{end:%H:%M} UTC" if hourly else f"{start:%b %d} (UTC day)"
+    label = " · ".join([f"Open the calls of {when}", *(f"{SERIES_FILTERS[k]} {v}" for k, v in series.items())])
+    return f"{label} →", params
 
 
 # --- one call ----------------------------------------------------------------------------------------
