@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import concurrent.futures
 import contextlib
 import dataclasses
 import functools
@@ -47,6 +48,8 @@ APP_BUSY_S = 0.005
 FIRST_BATCH = 100
 #: How often the spool is looked at for records to write again (after an outage, or left by an earlier run).
 REPLAY_CHECK_S = 1.0
+#: How long the writer waits for the store to say which feature a feedback's call belongs to (then: fallbacks).
+FEATURE_LOOKUP_S = 2.0
 
 #: Errors meaning "the database is not there right now": spool and retry later.
 _OUTAGE = (sa.exc.OperationalError, sa.exc.InterfaceError, db.StoreError, OSError)
@@ -311,7 +314,8 @@ class Recorder:
         if self.privacy.policies().is_noop:  # the common case: one pass, each record encoded as it is built
             return self._build(events, codecs)
         # Privacy policies apply to the whole batch at once (one spaCy pass), before anything is encoded or spooled.
-        records = self.privacy.apply(self._build(events, None)[0], analyze=analyze)
+        lookup = self._features_of if analyze else None  # not from the caller's thread, nor at exit
+        records = self.privacy.apply(self._build(events, None)[0], analyze=analyze, lookup=lookup)
         encoded = rows.EncodedBatch() if codecs is not None else None
         if encoded is not None and codecs is not None:
             try:
@@ -320,6 +324,32 @@ class Recorder:
             except Exception:  # the write path finds and sets aside the record that cannot be stored
                 encoded = None
         return records, self._finished(encoded, codecs)
+
+    def _features_of(
+        self, call_ids: list[str], trace_ids: list[str]
+    ) -> tuple[dict[str, str | None], dict[str, set[str | None]]]:
+        """The features of stored calls and traces that feedback is about, read on the database thread: after the
+        batch it is writing (so a call written just before is found), never while the database is known down."""
+        if time.monotonic() < self._retry_at:
+            raise ConnectionError("the database is unavailable")
+        answer: concurrent.futures.Future[tuple[dict[str, str | None], dict[str, set[str | None]]]]
+        answer = concurrent.futures.Future()
+
+        def job() -> None:
+            if not answer.set_running_or_notify_cancel():
+                return  # the writer stopped waiting
+            try:
+                if self._store is None:
+                    self._store = Store(self.database_url)
+                answer.set_result(self._store.features_of(call_ids, trace_ids))
+            except Exception as exc:
+                answer.set_exception(exc)
+
+        self._jobs.put(job, timeout=FEATURE_LOOKUP_S)
+        try:
+            return answer.result(timeout=FEATURE_LOOKUP_S)
+        finally:
+            answer.cancel()
 
     @staticmethod
     def _finished(encoded: rows.EncodedBatch | None, codecs: rows.Codecs | None) -> rows.EncodedBatch | None:

@@ -114,6 +114,9 @@ class Feedback:
     comment: str | None = None
     source: str = "app"
     reviewer: str | None = None
+    #: The feature whose privacy policy the comment is stored under (not a column): ``obs.feedback`` sets the
+    #: trace context's, the writer replaces it with the feature of the call or trace the feedback is about.
+    feature: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

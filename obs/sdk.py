@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from obs import clock, config, instrument
-from obs.context import SpanHandle, observe_decorator
+from obs.context import SpanHandle, current, observe_decorator
 from obs.extract import CallEvent
 from obs.privacy.policy import Policies
 from obs.recorder import Recorder, RecorderStats
@@ -151,9 +151,13 @@ def feedback(
     source: str = "app",
     reviewer: str | None = None,
 ) -> str | None:
-    """Record thumbs up/down or a score on a call (its obs id or the provider's response id) or a trace."""
+    """Record thumbs up/down or a score on a call (its obs id or the provider's response id) or a trace.
+
+    ``comment`` is user text: it is stored under the privacy policy of the call (or trace) the feedback is about,
+    like call content (see ``obs.privacy.feedback``)."""
     if call_id is None and trace_id is None:
         raise ValueError("feedback needs call_id= or trace_id=")
+    where = current()
     item = Feedback(
         id=new_span_id(),
         ts=clock.now(),
@@ -164,6 +168,8 @@ def feedback(
         comment=comment,
         source=source,
         reviewer=reviewer,
+        # Only the fallback: the writer looks for the feature of the call or trace the feedback is about.
+        feature=where.attrs.get("feature") if where is not None else None,
     )
     _enqueue(item)
     return item.id

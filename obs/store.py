@@ -229,6 +229,24 @@ class Store:
             return None
         return Trace(trace_id=trace_id, calls=calls, spans=trace_spans)
 
+    def features_of(
+        self, call_ids: Sequence[str], trace_ids: Sequence[str]
+    ) -> tuple[dict[str, str | None], dict[str, set[str | None]]]:
+        """The feature of each stored call and the features of each stored trace's calls and spans (what the
+        writer needs to store a feedback comment under the policy of what it is about)."""
+        calls: dict[str, str | None] = {}
+        traces: dict[str, set[str | None]] = {}
+        with self.engine.connect() as connection:
+            for chunk in _chunks(call_ids):
+                stmt = sa.select(llm_calls.c.id, llm_calls.c.feature).where(llm_calls.c.id.in_(chunk))
+                calls.update((row.id, row.feature) for row in connection.execute(stmt))
+            for chunk in _chunks(trace_ids):
+                for table in (llm_calls, spans):
+                    stmt = sa.select(table.c.trace_id, table.c.feature).where(table.c.trace_id.in_(chunk)).distinct()
+                    for row in connection.execute(stmt):
+                        traces.setdefault(row.trace_id, set()).add(row.feature)
+        return calls, traces
+
     def stats(self) -> StoreStats:
         """Counts for `obs stats`: calls, traces, unpriced calls, errors, total cost, size on disk."""
         with self.engine.connect() as connection:
@@ -259,6 +277,11 @@ def select_calls_with_content() -> sa.Select[Any]:
             llm_texts, llm_texts.c.hash == llm_call_content.c.system_prompt_hash
         )
     )
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> list[Sequence[str]]:
+    """``values`` in slices small enough for one statement's bound parameters (999 on an old SQLite)."""
+    return [values[start : start + size] for start in range(0, len(values), size)]
 
 
 def _insert_missing(dialect: str, table: sa.Table) -> Any:

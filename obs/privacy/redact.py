@@ -1,8 +1,9 @@
 """Applying a policy to records: pure code over a ``find`` function (the analyzer, or a fake in a test).
 
 Redaction covers everything that carries what a user or the model said: the system prompt, every message (text
-parts and tool-call arguments), the response, the tool calls and the output text. Strings are collected across a
-whole batch first, analyzed in one pass (so spaCy sees them as a batch), then written back.
+parts and tool-call arguments), the response, the tool calls and the output text, span input and output, and
+feedback comments (under the policy of the call they are about, ``obs.privacy.feedback``). Strings are collected
+across a whole batch first, analyzed in one pass (so spaCy sees them as a batch), then written back.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any
 
 import orjson
 
+from obs.privacy.feedback import comment_fate
 from obs.privacy.policy import Policies, Policy, hash_user_id, sampled
-from obs.records import CallContent, LLMCall, Span
+from obs.records import CallContent, Feedback, LLMCall, Span
 from obs.serialize import RawJson
 
 
@@ -114,7 +116,8 @@ def redact_content(content: CallContent, replacements: dict[str, str]) -> CallCo
 
 def apply(records: Sequence[Any], policies: Policies, find: Find, key: bytes = b"") -> list[Any]:
     """The records as they may be stored under ``policies``: content kept, redacted, sampled or dropped, user
-    ids hashed when asked. Calls redacted under one policy are analyzed together (one batch through the model)."""
+    ids hashed when asked, feedback comments kept, redacted or dropped (under their ``feature``'s policy, set by
+    ``Subjects.resolve``). Records redacted under one policy are analyzed together (one batch through the model)."""
     out = list(records)
     pending: dict[Policy, list[int]] = {}
     for i, record in enumerate(out):
@@ -127,6 +130,13 @@ def apply(records: Sequence[Any], policies: Policies, find: Find, key: bytes = b
             policy = policies.for_feature(record.feature)
             out[i] = span = _shape_span(record, policy, policies.hash_user_ids, key)
             if policy.redacts and (span.input is not None or span.output is not None):
+                pending.setdefault(policy, []).append(i)
+        elif isinstance(record, Feedback) and record.comment is not None:
+            policy = policies.for_feature(record.feature)
+            fate = comment_fate(policy, record)
+            if fate == "drop":
+                out[i] = replace(record, comment=None)
+            elif fate == "redact":
                 pending.setdefault(policy, []).append(i)
     for policy, indexes in pending.items():
         texts: dict[str, None] = {}
@@ -165,6 +175,8 @@ def _shape_span(span: Span, policy: Policy, hash_users: bool, key: bytes) -> Spa
 def _record_texts(record: Any) -> list[str]:
     if isinstance(record, LLMCall):
         return content_texts(record.content) if record.content is not None else []
+    if isinstance(record, Feedback):
+        return list(texts_of(record.comment))
     return [*texts_of(record.input), *texts_of(record.output)]
 
 
@@ -172,4 +184,6 @@ def _redacted(record: Any, replacements: dict[str, str]) -> Any:
     if isinstance(record, LLMCall):
         assert record.content is not None
         return replace(record, content=redact_content(record.content, replacements), content_state="redacted")
+    if isinstance(record, Feedback):
+        return replace(record, comment=rewrite(record.comment, replacements))
     return replace(record, input=rewrite(record.input, replacements), output=rewrite(record.output, replacements))

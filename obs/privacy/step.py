@@ -13,6 +13,7 @@ from typing import Any
 
 from obs import config
 from obs.privacy import redact
+from obs.privacy.feedback import Lookup, Subjects
 from obs.privacy.policy import Policies, Policy, PolicyError, load
 
 log = logging.getLogger("obs")
@@ -31,6 +32,8 @@ class PrivacyStep:
         self._mtime: float | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+        #: The features of the calls and traces feedback is about (its comment follows their policy).
+        self.subjects = Subjects()
         if policies is None:
             self._reload()
 
@@ -68,14 +71,20 @@ class PrivacyStep:
                     self._policies = FAIL_CLOSED
             self._mtime = mtime
 
-    def apply(self, records: Sequence[Any], *, analyze: bool = True) -> list[Any]:
+    def apply(self, records: Sequence[Any], *, analyze: bool = True, lookup: Lookup | None = None) -> list[Any]:
         """The records as the policies allow them to be stored (unchanged when every policy is ``full``).
 
         ``analyze=False`` (records spooled from the caller's thread under backpressure, or at exit within the exit
-        budget): no time for the analyzer, so calls that should be redacted keep their metadata only."""
+        budget): no time for the analyzer, so calls that should be redacted keep their metadata only (and
+        feedback comments are not stored). ``lookup``: finds the features of stored calls and traces that
+        feedback in ``records`` is about (see ``obs.privacy.feedback``)."""
         policies = self.policies()
         if policies.is_noop:
             return list(records)
+        try:
+            records = self.subjects.resolve(records, policies, lookup)
+        except Exception as exc:  # pragma: no cover - comments then follow the feature of their trace context
+            log.error("obs: could not find what feedback is about (%s)", exc)
         key = config.hash_key()
         if not analyze:
             return redact.apply(records, _without_redaction(policies), _no_find, key)
