@@ -1,8 +1,10 @@
 """What a call cost, from its tokens: user overrides first, then genai-prices' bundled (offline) snapshot.
 
-A call whose model cannot be priced, or whose token counts are unknown, costs ``None`` ("unpriced"),
-never a fake $0. Token counts follow OpenAI's billing semantics: ``prompt_tokens`` includes the
-``cached_tokens`` read from the prompt cache, ``completion_tokens`` includes the ``reasoning_tokens``.
+A call whose model cannot be priced, or whose token counts are unknown, costs ``None``, never a fake $0. It is
+*unpriced* when it used the model; a call that failed before any usage (a 429, say) has no cost because it had
+no usage, and is not unpriced (``cost_state``; sql/_unpriced.sql is the same test). Token counts follow OpenAI's
+billing semantics: ``prompt_tokens`` includes the ``cached_tokens`` read from the prompt cache,
+``completion_tokens`` includes the ``reasoning_tokens``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import genai_prices
 from genai_prices import data_snapshot
@@ -25,6 +27,9 @@ from obs import config
 from obs.errors import UserError
 
 MILLION = Decimal(1_000_000)
+
+#: What a stored call's cost is: known, unknown although the model was used, or none because nothing was used.
+CostState = Literal["priced", "unpriced", "no_usage"]
 
 
 class PriceFileError(UserError, ValueError):
@@ -55,6 +60,34 @@ class ModelPrice:
         return (
             (usage.prompt_tokens - cached) * self.input + cached * cached_rate + usage.completion_tokens * self.output
         ) / MILLION
+
+
+class CostFacts(Protocol):
+    """The fields of a call (``LLMCall``) that say whether its missing cost is unknown or nothing."""
+
+    @property
+    def cost_usd(self) -> Decimal | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def prompt_tokens(self) -> int | None: ...
+    @property
+    def completion_tokens(self) -> int | None: ...
+    @property
+    def latency_ms_first_token(self) -> int | None: ...
+
+
+def cost_state(call: CostFacts) -> CostState:
+    """Priced, unpriced (used the model, no known price), or no usage (failed before any token): sql/_unpriced.sql."""
+    if call.cost_usd is not None:
+        return "priced"
+    used = (
+        call.status != "error"  # an answer came back: the model ran, whether or not the provider said how much
+        or call.prompt_tokens is not None
+        or call.completion_tokens is not None
+        or call.latency_ms_first_token is not None  # a stream cut off after its first token
+    )
+    return "unpriced" if used else "no_usage"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ TOLERANCE_USD = Decimal("1e-12")
 
 @dataclass(frozen=True, slots=True)
 class RecostResult:
-    scanned: int
+    scanned: int  # calls repriced (those with token counts)
     changed: int
     unpriced: int
 
@@ -32,8 +32,13 @@ def recost(
     since: datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> RecostResult:
-    """Reprice every call since ``since`` (all calls when None) that has token counts; write the changes."""
-    scanned = changed = unpriced = 0
+    """Reprice every call since ``since`` (all calls when None) that has token counts; write the changes.
+
+    ``unpriced`` counts the calls since ``since`` that are unpriced afterwards (sql/_unpriced.sql), as `obs stats`
+    and the dashboard count them: a call with tokens whose model still has no price, and one that used the model
+    without reporting its tokens. A call that failed before any usage is neither repriced nor unpriced.
+    """
+    repriced = changed = unpriced = 0
     after_ts: Any = since or EPOCH
     after_id = ""
     while True:
@@ -54,6 +59,10 @@ def recost(
             break
         updates: dict[str, Decimal | None] = {}
         for row in rows:
+            if row["prompt_tokens"] is None or row["completion_tokens"] is None:
+                unpriced += 1  # unpriced (sql/_unpriced.sql) and nothing to price it from
+                continue
+            repriced += 1
             cost = pricer.cost(
                 row["model"],
                 Usage(
@@ -70,12 +79,11 @@ def recost(
             if _differs(cost, row["cost_usd"]):
                 updates[row["id"]] = cost
         store.set_costs(updates)
-        scanned += len(rows)
         changed += len(updates)
         if progress:
-            progress(scanned)
+            progress(repriced)
         after_ts, after_id = rows[-1]["ts"], rows[-1]["id"]
-    return RecostResult(scanned=scanned, changed=changed, unpriced=unpriced)
+    return RecostResult(scanned=repriced, changed=changed, unpriced=unpriced)
 
 
 def _differs(new: Decimal | None, old: Any) -> bool:

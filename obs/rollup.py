@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from obs import queries
+from obs import pricing, queries
 from obs.records import LLMCall
 from obs.schema import llm_calls, rollup_calls, rollup_histograms, rollup_values, to_utc
 
@@ -116,7 +116,7 @@ _COST_SCALE = Decimal("1e-10")
 _LN_GAMMA = math.log(GAMMA)
 #: The counters of a rollup_calls row, in the order of sql/_rollup_calls_insert.sql.
 CALL_COUNTERS = (
-    "calls", "errors", "refusals", "thumbs_down", "unpriced_ok", "priced_calls", "cost_usd", "prompt_tokens",
+    "calls", "errors", "refusals", "thumbs_down", "unpriced", "priced_calls", "cost_usd", "prompt_tokens",
     "completion_tokens", "ttft_calls", "ttft_latency_calls", "ttft_latency_ms",
 )  # fmt: skip
 VALUE_KINDS = ("feature", "model", "tenant_id", "user_id")
@@ -151,7 +151,7 @@ class Deltas:
         row[1] += call.status == "error"
         row[2] += bool(call.is_refusal)
         row[3] += call.user_feedback == "thumbs_down"
-        row[4] += cost is None and call.status == "ok"
+        row[4] += pricing.cost_state(call) == "unpriced"
         row[5] += cost is not None
         row[6] += cost or 0
         row[7] += call.prompt_tokens or 0

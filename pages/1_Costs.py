@@ -38,4 +38,7 @@ st.dataframe(
     },
 )
 st.download_button("Download CSV", models.to_csv(index=False), "cost_per_call_by_model.csv", "text/csv", key="d4")
-st.caption("Unpriced calls (a model with no known price) are counted in `unpriced_calls`, never as $0.")
+st.caption(
+    "Unpriced calls (the model was used, but it has no known price) are counted in `unpriced_calls`, never as $0. "
+    "A call that failed before any usage has no cost and is not unpriced."
+)

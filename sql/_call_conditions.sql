@@ -6,5 +6,5 @@
   AND (CAST(:search AS TEXT) IS NULL OR EXISTS (
         SELECT 1 FROM llm_call_content sx
         WHERE sx.call_id = c.id AND LOWER(sx.output_text) LIKE LOWER(CAST(:search AS TEXT))))
-  AND (CAST(:unpriced_only AS INTEGER) = 0 OR (c.cost_usd IS NULL AND c.status = 'ok'))
+  AND (CAST(:unpriced_only AS INTEGER) = 0 OR {{unpriced}})
   AND (CAST(:prompt_version AS TEXT) IS NULL OR c.prompt_version = CAST(:prompt_version AS TEXT))

@@ -4,7 +4,7 @@ ON CONFLICT (grain, ts, feature, model, prompt_version, source) DO UPDATE SET
     errors = rollup_calls.errors + excluded.errors,
     refusals = rollup_calls.refusals + excluded.refusals,
     thumbs_down = rollup_calls.thumbs_down + excluded.thumbs_down,
-    unpriced_ok = rollup_calls.unpriced_ok + excluded.unpriced_ok,
+    unpriced = rollup_calls.unpriced + excluded.unpriced,
     priced_calls = rollup_calls.priced_calls + excluded.priced_calls,
     cost_usd = rollup_calls.cost_usd + excluded.cost_usd,
     prompt_tokens = rollup_calls.prompt_tokens + excluded.prompt_tokens,

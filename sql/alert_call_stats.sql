@@ -6,7 +6,7 @@ SELECT feature,
        COUNT(*) AS calls,
        SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END) AS errors,
        SUM(CASE WHEN is_refusal THEN 1 ELSE 0 END) AS refusals,
-       SUM(CASE WHEN cost_usd IS NULL AND status = 'ok' THEN 1 ELSE 0 END) AS unpriced
+       SUM(CASE WHEN {{unpriced}} THEN 1 ELSE 0 END) AS unpriced
 FROM llm_calls
 WHERE ts >= :start AND ts < :end AND source <> 'replay'
 GROUP BY feature, model, prompt_version

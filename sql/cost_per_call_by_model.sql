@@ -2,10 +2,12 @@
 -- From the rollups and cost histograms plus the raw calls at the window's edges (obs.rollup): the average exact,
 -- p95 within 4.8% of PERCENTILE_CONT; cost_per_call_by_model_raw asks the raw table.
 WITH counts AS (
-    SELECT model, SUM(calls) AS calls, SUM(priced_calls) AS priced_calls, SUM(cost_usd) AS cost
-    FROM (SELECT model, calls, priced_calls, cost_usd FROM {{rollup_calls}} AS r WHERE {{rollup_dims}}
+    SELECT model, SUM(calls) AS calls, SUM(priced_calls) AS priced_calls, SUM(unpriced) AS unpriced,
+           SUM(cost_usd) AS cost
+    FROM (SELECT model, calls, priced_calls, unpriced, cost_usd FROM {{rollup_calls}} AS r WHERE {{rollup_dims}}
           UNION ALL
-          SELECT model, 1, CASE WHEN cost_usd IS NULL THEN 0 ELSE 1 END, cost_usd
+          SELECT model, 1, CASE WHEN cost_usd IS NULL THEN 0 ELSE 1 END, CASE WHEN {{unpriced}} THEN 1 ELSE 0 END,
+                 cost_usd
           FROM llm_calls WHERE {{edge_filters}}) AS parts
     GROUP BY model
     HAVING SUM(calls) > 0
@@ -33,7 +35,7 @@ SELECT c.model,
        CASE WHEN c.priced_calls > 0 THEN c.cost / c.priced_calls END AS avg_cost,
        p.p95_cost,
        c.calls,
-       c.calls - c.priced_calls AS unpriced_calls
+       c.unpriced AS unpriced_calls
 FROM counts c
 LEFT JOIN percentiles p ON p.model = c.model
 ORDER BY c.model

@@ -3,7 +3,7 @@ SELECT model,
        AVG(cost_usd) AS avg_cost,
        PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY cost_usd) AS p95_cost,
        COUNT(*) AS calls,
-       COUNT(*) - COUNT(cost_usd) AS unpriced_calls
+       SUM(CASE WHEN {{unpriced}} THEN 1 ELSE 0 END) AS unpriced_calls
 FROM llm_calls
 WHERE {{filters}}
 GROUP BY model

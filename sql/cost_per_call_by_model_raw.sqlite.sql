@@ -4,6 +4,7 @@
 WITH ranked AS (
     SELECT model,
            cost_usd AS v,
+           CASE WHEN {{unpriced}} THEN 1 ELSE 0 END AS unpriced,
            ROW_NUMBER() OVER (PARTITION BY model ORDER BY cost_usd IS NULL, cost_usd) - 1 AS i,
            0.95 * (COUNT(cost_usd) OVER (PARTITION BY model) - 1) AS p95
     FROM llm_calls
@@ -14,7 +15,7 @@ SELECT model,
        SUM(CASE i WHEN CAST(p95 AS INTEGER) THEN v * (1 - (p95 - CAST(p95 AS INTEGER)))
                   WHEN CAST(p95 AS INTEGER) + 1 THEN v * (p95 - CAST(p95 AS INTEGER)) END) AS p95_cost,
        COUNT(*) AS calls,
-       COUNT(*) - COUNT(v) AS unpriced_calls
+       SUM(unpriced) AS unpriced_calls
 FROM ranked
 GROUP BY model
 ORDER BY model

@@ -4,10 +4,11 @@ SELECT {{day}} AS day,
        NULLIF(feature, '') AS feature,
        CASE WHEN SUM(priced_calls) > 0 THEN SUM(cost_usd) END AS cost,
        SUM(calls) AS calls,
-       SUM(calls) - SUM(priced_calls) AS unpriced_calls
-FROM (SELECT ts, feature, calls, priced_calls, cost_usd FROM {{rollup_calls}} AS r WHERE {{rollup_dims}}
+       SUM(unpriced) AS unpriced_calls
+FROM (SELECT ts, feature, calls, priced_calls, unpriced, cost_usd FROM {{rollup_calls}} AS r WHERE {{rollup_dims}}
       UNION ALL
-      SELECT ts, COALESCE(feature, ''), 1, CASE WHEN cost_usd IS NULL THEN 0 ELSE 1 END, cost_usd
+      SELECT ts, COALESCE(feature, ''), 1, CASE WHEN cost_usd IS NULL THEN 0 ELSE 1 END,
+             CASE WHEN {{unpriced}} THEN 1 ELSE 0 END, cost_usd
       FROM llm_calls WHERE {{edge_filters}}) AS parts
 GROUP BY 1, 2
 HAVING SUM(calls) > 0

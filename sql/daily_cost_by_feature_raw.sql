@@ -3,7 +3,7 @@ SELECT {{day}} AS day,
        feature,
        SUM(cost_usd) AS cost,
        COUNT(*) AS calls,
-       COUNT(*) - COUNT(cost_usd) AS unpriced_calls
+       SUM(CASE WHEN {{unpriced}} THEN 1 ELSE 0 END) AS unpriced_calls
 FROM llm_calls
 WHERE {{filters}}
 GROUP BY 1, 2

@@ -2,13 +2,13 @@
 -- From the rollups plus the raw calls at the window's edges (obs.rollup): counts and sums exact, p95 from the
 -- latency histograms (within 4.8% of PERCENTILE_CONT); overview_kpis_raw asks the raw table.
 WITH parts AS (
-    SELECT calls, errors, refusals, thumbs_down, unpriced_ok, priced_calls, cost_usd
+    SELECT calls, errors, refusals, thumbs_down, unpriced, priced_calls, cost_usd
     FROM {{rollup_calls}} AS r
     WHERE {{rollup_dims}}
     UNION ALL
     SELECT 1, CASE WHEN status = 'error' THEN 1 ELSE 0 END, CASE WHEN is_refusal THEN 1 ELSE 0 END,
            CASE WHEN user_feedback = 'thumbs_down' THEN 1 ELSE 0 END,
-           CASE WHEN cost_usd IS NULL AND status = 'ok' THEN 1 ELSE 0 END,
+           CASE WHEN {{unpriced}} THEN 1 ELSE 0 END,
            CASE WHEN cost_usd IS NULL THEN 0 ELSE 1 END, cost_usd
     FROM llm_calls
     WHERE {{edge_filters}}
@@ -31,5 +31,5 @@ SELECT COALESCE(SUM(calls), 0) AS calls,
        SUM(errors) * 1.0 / NULLIF(SUM(calls), 0) AS error_rate,
        SUM(refusals) * 1.0 / NULLIF(SUM(calls), 0) AS refusal_rate,
        SUM(thumbs_down) * 1.0 / NULLIF(SUM(calls), 0) AS thumbs_down_rate,
-       SUM(unpriced_ok) AS unpriced_calls
+       SUM(unpriced) AS unpriced_calls
 FROM parts

@@ -17,5 +17,5 @@ SELECT COUNT(*) AS calls,
        AVG(CASE WHEN status = 'error' THEN 1.0 ELSE 0.0 END) AS error_rate,
        AVG(CASE WHEN is_refusal THEN 1.0 ELSE 0.0 END) AS refusal_rate,
        AVG(CASE WHEN user_feedback = 'thumbs_down' THEN 1.0 ELSE 0.0 END) AS thumbs_down_rate,
-       SUM(CASE WHEN cost_usd IS NULL AND status = 'ok' THEN 1 ELSE 0 END) AS unpriced_calls
+       SUM(CASE WHEN {{unpriced}} THEN 1 ELSE 0 END) AS unpriced_calls
 FROM window_calls

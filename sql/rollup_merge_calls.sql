@@ -2,6 +2,6 @@
 -- dimensions) to rollup_calls: the sums rollup_add_calls makes by reading the calls back.
 {{rollup_calls_insert}}
 VALUES (:grain, :ts, :feature, :model, :prompt_version, :source, :calls, :errors, :refusals, :thumbs_down,
-        :unpriced_ok, :priced_calls, :cost_usd, :prompt_tokens, :completion_tokens, :ttft_calls,
+        :unpriced, :priced_calls, :cost_usd, :prompt_tokens, :completion_tokens, :ttft_calls,
         :ttft_latency_calls, :ttft_latency_ms)
 {{rollup_calls_upsert}}

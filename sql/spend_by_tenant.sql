@@ -3,7 +3,7 @@ SELECT tenant_id,
        SUM(cost_usd) AS spend,
        COUNT(*) AS calls,
        COUNT(DISTINCT user_id) AS users,
-       COUNT(*) - COUNT(cost_usd) AS unpriced_calls
+       SUM(CASE WHEN {{unpriced}} THEN 1 ELSE 0 END) AS unpriced_calls
 FROM llm_calls
 WHERE {{filters}}
 GROUP BY tenant_id

@@ -2,7 +2,7 @@
 SELECT user_id,
        SUM(cost_usd) AS spend,
        COUNT(*) AS calls,
-       COUNT(*) - COUNT(cost_usd) AS unpriced_calls
+       SUM(CASE WHEN {{unpriced}} THEN 1 ELSE 0 END) AS unpriced_calls
 FROM llm_calls
 WHERE {{filters}}
 GROUP BY user_id

@@ -39,7 +39,9 @@ def test_stats_counts_calls_traces_unpriced_and_errors(store: Store, db_url: str
             make_call(T0, call_id="a", trace_id="t1", cost_usd=Decimal("0.5")),
             make_call(T0, call_id="b", trace_id="t1", cost_usd=Decimal("0.25")),
             make_call(T0, call_id="c", trace_id="t2", model="my-finetune"),
-            make_call(T0, call_id="d", trace_id="t3", status="error", error="boom"),
+            make_call(
+                T0, call_id="d", trace_id="t3", status="error", error="boom", prompt_tokens=None, completion_tokens=None
+            ),  # failed before any usage: no cost, not unpriced
         ]
     )
     code, out = obs("stats", "--database-url", db_url)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
+from obs import pricing
 from obs.records import LLMCall, Span, Trace
 from obs.ui import charts
 from obs.ui.state import Filters, query
@@ -100,6 +101,18 @@ def calls_link(point: Mapping[str, Any], filters: Filters) -> tuple[str, dict[st
 ROLE_AVATARS = {"system": "⚙️", "developer": "⚙️", "user": "user", "assistant": "assistant", "tool": "🛠️"}
 
 
+def cost_text(call: LLMCall) -> str:
+    """The call's cost as its detail line says it: dollars, unpriced (never $0), or none for lack of usage."""
+    state = pricing.cost_state(call)
+    if state == "priced":
+        return f"cost **${call.cost_usd:.6f}**"
+    if state == "no_usage":
+        return "**no cost** (failed before any usage)"
+    if call.prompt_tokens is None and call.completion_tokens is None:
+        return "cost **unpriced** (no usage reported; not $0)"
+    return "cost **unpriced** (no known price; not $0)"
+
+
 def call_detail(call: LLMCall, filters: Filters, *, narrow: bool = False) -> None:
     """The exact call: every message the model saw, what it answered, tokens, cost, timing, errors, links.
     ``narrow``: for a column beside other widgets (the numbers go on two rows so none is cut off)."""
@@ -120,9 +133,8 @@ def call_detail(call: LLMCall, filters: Filters, *, narrow: bool = False) -> Non
     cols[3].metric("Reasoning", _num(call.reasoning_tokens))
     cols[4].metric("First token", "—" if call.latency_ms_first_token is None else f"{call.latency_ms_first_token:,} ms")
     cols[5].metric("Latency", "—" if call.latency_ms is None else f"{call.latency_ms:,} ms")
-    cost = "**unpriced** (no known price; not $0)" if call.cost_usd is None else f"**${call.cost_usd:.6f}**"
     facts = [
-        f"cost {cost}",
+        cost_text(call),
         f"status **{call.status}**",
         f"finish reason **{call.finish_reason or '—'}**",
         f"streamed **{'yes' if call.stream else 'no'}**",
@@ -268,7 +280,7 @@ def trace_view(trace: Trace, filters: Filters) -> None:
     st.subheader(f"Trace `{trace.trace_id}`" + (f" · {root.name}" if root else ""))
     total_ms = float(steps["end_ms"].max() - steps["start_ms"].min()) if not steps.empty else 0.0
     cost = sum(float(c.cost_usd) for c in trace.calls if c.cost_usd is not None)
-    unpriced = sum(1 for c in trace.calls if c.cost_usd is None and c.status == "ok")
+    unpriced = sum(1 for c in trace.calls if pricing.cost_state(c) == "unpriced")
     cols = st.columns(5)
     cols[0].metric("LLM calls", len(trace.calls))
     cols[1].metric("Spans", len(trace.spans))
