@@ -4,6 +4,7 @@ store and in the spool (database down), on both dialects. The rule that picks th
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,11 @@ Outage = tuple[str, str, Callable[[], None]]
 def _reset_recorder() -> Iterator[None]:
     yield
     obs.configure(None)
+    # The database thread finishes the jobs queued before the stop (a spool replay, a feature lookup) after
+    # shutdown returns: let it, so that it cannot write into the next test's freshly reset database.
+    for thread in threading.enumerate():
+        if thread.name in ("obs-db", "obs-writer"):
+            thread.join(30)
 
 
 def _policies(mode: str) -> Policies:
@@ -165,7 +171,11 @@ def test_comments_spooled_while_the_database_is_down_hold_no_pii(outage: Outage,
         assert spooled.comment is None
     obs.configure(None)
     up()  # the database is back: what the spool held is what is stored
-    assert Recorder(readable, spool_dir=spool).replay_spool()[0] == 3
+    recorder = Recorder(readable, spool_dir=spool)
+    try:
+        assert recorder.replay_spool()[0] == 3
+    finally:
+        recorder.shutdown(10)  # a writer left running would write into the next test's database
     [(_, value, comment)] = _stored_feedback(readable)
     assert value == "thumbs_down" and comment == spooled.comment
 

@@ -36,8 +36,10 @@ def _selectable(chart: alt.Chart, series: list[str], *, nearest: bool) -> alt.Ch
 def _line_with_points(base: alt.Chart, tooltip: list[Any], series: list[str]) -> alt.LayerChart:
     # A line takes clicks on its thin stroke only, and `mark_line(point=True)` leaves its points out of the
     # line's selection: the points are a layer of their own that holds the selection, the nearest one to a click.
-    points = base.mark_point(filled=True, size=45, opacity=1).encode(tooltip=tooltip)
-    return alt.LayerChart(layer=[base.mark_line(), _selectable(points, series, nearest=True)])
+    # With a series, a click must hit its point: Vega-Lite finds the "nearest" point along the x encoding only,
+    # which picks any series of the clicked bucket. Without one (a percentile, the error rate) nearest is right.
+    points = base.mark_point(filled=True, size=60 if series else 45, opacity=1).encode(tooltip=tooltip)
+    return alt.LayerChart(layer=[base.mark_line(), _selectable(points, series, nearest=not series)])
 
 
 def cost_by_feature(frame: pd.DataFrame) -> alt.Chart:
