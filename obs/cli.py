@@ -191,11 +191,13 @@ def dashboard(database_url: str | None, host: str, port: int) -> None:
         env[config.ENV_DATABASE_URL] = database_url
     Store(database_url).close()  # a wrong URL fails here, with one line, not in the browser
     click.echo(f"Dashboard: http://{host}:{port}  (Ctrl+C stops it)")
+    # -P: obs is imported from where this process found it, never from a folder named obs in the working directory.
     command = [
-        sys.executable, "-m", "streamlit", "run", str(config.APP_PATH), "--server.address", host,
+        sys.executable, "-P", "-m", "obs.dashboard_server", str(config.APP_PATH), "--server.address", host,
         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    # exec, not a child process: a supervisor's (or a test's) SIGTERM then stops Streamlit itself, never orphans it.
+    # exec, not a child process: a supervisor's (or a test's) SIGTERM then stops Streamlit itself, never orphans it;
+    # obs.dashboard_server makes sure it stops within config.DASHBOARD_STOP_TIMEOUT_S.
     sys.stdout.flush()
     os.chdir(config.APP_PATH.parent)
     os.execve(sys.executable, command, env)
