@@ -24,11 +24,21 @@ from obs.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+FLAG_SOURCE = "from --database-url"
+
+
+def _or_given_before_the_command(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    # `obs --database-url URL alerts check`: the URL is on the root context; the command's own flag wins.
+    return value if value is not None else ctx.find_root().params.get("database_url")
+
+
 database_url_option = click.option(
     "--database-url",
     metavar="URL",
     default=None,
-    help=f"Store URL; defaults to ${config.ENV_DATABASE_URL}, else {config.DEFAULT_DATABASE_URL}.",
+    callback=_or_given_before_the_command,
+    help=f"Store URL; defaults to `obs --database-url URL`, else ${config.ENV_DATABASE_URL}, "
+    f"else {config.DEFAULT_DATABASE_URL}.",
 )
 
 
@@ -37,20 +47,31 @@ def friendly_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = kwargs.get("database_url")
+        source = FLAG_SOURCE if given else None  # else the environment tells: $OBS_DATABASE_URL or the default
         try:
             return func(*args, **kwargs)
+        except db.StoreUrlError as exc:
+            raise click.ClickException(exc.describe(source)) from None
         except UserError as exc:
             raise click.ClickException(str(exc)) from None
         except sa.exc.SQLAlchemyError as exc:
-            url = kwargs.get("database_url") or config.database_url()
-            raise click.ClickException(db.describe_connection_error(exc, url)) from None
+            url = given or config.database_url()
+            raise click.ClickException(db.describe_connection_error(exc, url, source)) from None
 
     return wrapper  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database-url",
+    metavar="URL",
+    default=None,
+    help=f"Store URL for every command (a command's own --database-url wins); defaults to "
+    f"${config.ENV_DATABASE_URL}, else {config.DEFAULT_DATABASE_URL}.",
+)
 @click.version_option(package_name="obs")
-def main() -> None:
+def main(database_url: str | None) -> None:  # each command reads it from the context (database_url_option)
     """obs: record every LLM call, see what it cost, replay it."""
 
 
@@ -170,12 +191,14 @@ def dashboard(database_url: str | None, host: str, port: int) -> None:
         env[config.ENV_DATABASE_URL] = database_url
     Store(database_url).close()  # a wrong URL fails here, with one line, not in the browser
     click.echo(f"Dashboard: http://{host}:{port}  (Ctrl+C stops it)")
+    # -P: obs is imported from where this process found it, never from a folder named obs in the working directory.
     command = [
-        sys.executable, "-m", "streamlit", "run", str(config.APP_PATH), "--server.address", host,
+        sys.executable, "-P", "-m", "obs.dashboard_server", str(config.APP_PATH), "--server.address", host,
         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    # exec, not a child process: a supervisor's (or a test's) SIGTERM then stops Streamlit itself, never orphans it.
-    # The working directory stays the user's: a relative SQLite path and .streamlit/ (secrets, login) are theirs.
+    # exec, not a child process: a supervisor's (or a test's) SIGTERM then stops Streamlit itself, never orphans it;
+    # obs.dashboard_server makes sure it stops within config.DASHBOARD_STOP_TIMEOUT_S. The working directory stays
+    # the user's: a relative SQLite path and .streamlit/ (secrets, login) are theirs.
     sys.stdout.flush()
     os.execve(sys.executable, command, env)
 

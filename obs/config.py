@@ -55,6 +55,9 @@ APP_PATH = _shipped("_dashboard/app.py", "app.py")
 #: Where `obs dashboard` listens by default: loopback only, because the dashboard shows full prompts.
 DASHBOARD_HOST = "127.0.0.1"
 DASHBOARD_PORT = 8501
+#: Seconds `obs dashboard` gives Streamlit to stop after SIGTERM or Ctrl+C before it exits anyway (a shutdown
+#: waiting on a connection or a thread that never ends must not keep the process and its port for ever).
+DASHBOARD_STOP_TIMEOUT_S = 3.0
 #: A system prompt this long or longer is stored once (llm_texts, by SHA-256) however many calls send it.
 SHARED_TEXT_MIN_CHARS = 200
 #: The call explorer counts matching calls up to this many (then says "10,000+"), so its pager never scans

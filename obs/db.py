@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,19 @@ class StoreError(UserError):
     """A problem with the store that a person can fix; the message is one clear line."""
 
 
+class StoreUrlError(StoreError):
+    """A store URL that cannot be used (wrong, or its database unreachable). The message says where the URL came
+    from as far as the environment tells; a caller that knows better (the CLI's --database-url) calls describe."""
+
+    def __init__(self, url: str | URL, problem: str) -> None:
+        self.url, self.problem = url, problem
+        super().__init__(self.describe())
+
+    def describe(self, source: str | None = None) -> str:
+        """The one-line message, naming ``source`` (e.g. "from --database-url") as where the URL came from."""
+        return f"cannot use the database at {display_url(self.url)} ({source or url_source(self.url)}): {self.problem}"
+
+
 def display_url(url: str | URL) -> str:
     """The URL with any password masked, safe to print."""
     try:
@@ -43,22 +57,19 @@ def create_engine(url: str | None = None) -> Engine:
     try:
         parsed = make_url(raw)
     except sa.exc.ArgumentError:
-        raise StoreError(
-            f"{config.ENV_DATABASE_URL}={raw!r} is not a database URL; "
-            "expected e.g. sqlite:///obs.db or postgresql://user@host:5432/db"
+        raise StoreUrlError(
+            raw, "this is not a database URL; expected e.g. sqlite:///obs.db or postgresql://user@host:5432/db"
         ) from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     if parsed.get_backend_name() != "postgresql":
-        raise StoreError(
-            f"{display_url(parsed)}: obs stores calls in SQLite or PostgreSQL, not {parsed.get_backend_name()}"
-        )
+        raise StoreUrlError(parsed, f"obs stores calls in SQLite or PostgreSQL, not {parsed.get_backend_name()}")
     try:
         # Sessions in UTC, so date_trunc('day', ts) in the seed guide's SQL means the UTC day.
         connect_args = {} if "options" in parsed.query else {"options": "-c TimeZone=UTC"}
         return sa.create_engine(parsed, pool_pre_ping=True, json_serializer=_json_dumps, connect_args=connect_args)
     except ModuleNotFoundError as exc:
-        raise StoreError(f"{display_url(parsed)}: driver not installed ({exc.name})") from None
+        raise StoreUrlError(parsed, f"driver not installed ({exc.name})") from None
 
 
 def dialect_of(url: str) -> str:
@@ -71,7 +82,7 @@ def _sqlite_engine(url: URL) -> Engine:
     if database and database != ":memory:" and not database.startswith("file:"):
         folder = Path(database).expanduser().resolve().parent
         if not folder.is_dir():
-            raise StoreError(f"{display_url(url)}: folder {folder} does not exist")
+            raise StoreUrlError(url, f"folder {folder} does not exist")
     engine = sa.create_engine(url, json_serializer=_json_dumps)
 
     @event.listens_for(engine, "connect")
@@ -125,11 +136,27 @@ def ensure_schema(engine: Engine) -> None:
         if current_revision(engine) != head_revision():
             migrate(engine)
     except sa.exc.OperationalError as exc:
-        raise StoreError(describe_connection_error(exc, engine.url)) from None
+        raise StoreUrlError(engine.url, _first_line(exc)) from None
 
 
-def describe_connection_error(exc: BaseException, url: str | URL) -> str:
-    """One line saying which database could not be used and why."""
+def describe_connection_error(exc: BaseException, url: str | URL, source: str | None = None) -> str:
+    """One line saying which database could not be used, where its URL came from and why."""
+    return StoreUrlError(url, _first_line(exc)).describe(source)
+
+
+def url_source(url: str | URL) -> str:
+    """Where a store URL came from, as far as the environment tells: $OBS_DATABASE_URL, the default, or the caller."""
+    configured = os.environ.get(config.ENV_DATABASE_URL)
+    source = f"from ${config.ENV_DATABASE_URL}" if configured else f"the default {config.DEFAULT_DATABASE_URL}"
+    expected = config.normalize_database_url(configured or config.DEFAULT_DATABASE_URL)
+    given = url.render_as_string(hide_password=False) if isinstance(url, URL) else config.normalize_database_url(url)
+    try:
+        same = given == expected or make_url(given) == make_url(expected)
+    except sa.exc.ArgumentError:
+        same = False
+    return source if same else "given by the caller"
+
+
+def _first_line(exc: BaseException) -> str:
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    detail = reason[0] if reason else type(exc).__name__
-    return f"cannot use the database at {display_url(url)} ({config.ENV_DATABASE_URL}): {detail}"
+    return reason[0] if reason else type(exc).__name__

@@ -33,9 +33,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextlib.contextmanager
-def dashboard_server(url: str, env: Mapping[str, str | None] = {}) -> Iterator[str]:
-    """`obs dashboard` on ``url`` (no password; ``env`` adds or, with None, removes variables); yields its address."""
+def start_dashboard(url: str, env: Mapping[str, str | None] = {}) -> tuple[subprocess.Popen[bytes], str]:
+    """`obs dashboard` on ``url`` and a free port (no password; ``env`` adds or, with None, removes variables),
+    once it answers; returns the process and its address."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if k != "OBS_DASHBOARD_PASSWORD"}
     for key, value in env.items():
@@ -48,24 +48,40 @@ def dashboard_server(url: str, env: Mapping[str, str | None] = {}) -> Iterator[s
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+    wait_until_serving(proc, base)
+    return proc, base
+
+
+def wait_until_serving(proc: subprocess.Popen[bytes], base: str) -> None:
+    """Wait (up to a minute) until the Streamlit server at ``base`` answers its health check."""
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).status == 200:
-                break
+                return
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"dashboard did not start: {proc.stdout.read() if proc.stdout else b''!r}")
+    proc.kill()
+    pytest.fail(f"dashboard did not start: {proc.stdout.read() if proc.stdout else b''!r}")
+
+
+def port_is_free(base: str) -> bool:
+    """Nothing listens any more at ``base`` (http://127.0.0.1:PORT)."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", int(base.rsplit(":", 1)[1]))) != 0
+
+
+@contextlib.contextmanager
+def dashboard_server(url: str, env: Mapping[str, str | None] = {}) -> Iterator[str]:
+    """`obs dashboard` on ``url`` (no password; ``env`` adds or, with None, removes variables); yields its address."""
+    proc, base = start_dashboard(url, env)
     try:
         yield base
     finally:
         proc.terminate()
         proc.wait(10)
     # `obs dashboard` execs Streamlit: stopping the process stops the server, nothing is left listening.
-    with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the dashboard server outlived `obs dashboard`"
+    assert port_is_free(base), "the dashboard server outlived `obs dashboard`"
 
 
 @contextlib.contextmanager

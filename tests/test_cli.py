@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -141,3 +142,61 @@ def test_rollup_rebuild_recounts_the_rollups_after_sql_of_your_own(store: Store,
     assert queries.run("overview_kpis", db=store, **window).iloc[0]["calls"] == 5
     assert obs("rollup", "rebuild", "--database-url", db_url) == (0, "rebuilt the rollups from 4 calls\n")
     assert queries.run("overview_kpis", db=store, **window).iloc[0]["calls"] == 4
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # nothing listens there once the socket is closed
+
+
+@pytest.mark.parametrize(
+    ("args", "env_url", "source"),
+    [
+        (["stats", "--database-url", "{down}"], "sqlite:///elsewhere.db", "(from --database-url)"),
+        (["--database-url", "{down}", "stats"], "sqlite:///elsewhere.db", "(from --database-url)"),
+        (["stats"], "{down}", "(from $OBS_DATABASE_URL)"),
+    ],
+    ids=["command-flag", "global-flag", "environment"],
+)
+def test_an_unreachable_postgresql_names_where_its_url_came_from(args: list[str], env_url: str, source: str) -> None:
+    down = f"postgresql://postgres@127.0.0.1:{_closed_port()}/nowhere"
+    code, out = obs(*(a.format(down=down) for a in args), env={"OBS_DATABASE_URL": env_url.format(down=down)})
+    assert code == 1
+    assert out.startswith(f"Error: cannot use the database at {db.display_url(down.replace('://', '+psycopg://'))}")
+    assert source in out and "Connection refused" in out, out
+
+
+def test_an_unusable_default_store_is_named_as_the_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default is a SQLite file in the working directory: a folder in its place cannot be opened.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "obs.db").mkdir()
+    code, out = obs("stats", env={"OBS_DATABASE_URL": None})  # type: ignore[dict-item]
+    assert code == 1
+    assert out.strip() == "Error: cannot use the database at sqlite:///obs.db (the default sqlite:///obs.db): " + (
+        "unable to open database file"
+    )
+
+
+def test_a_url_that_is_no_url_names_the_flag_not_the_environment() -> None:
+    code, out = obs("--database-url", "not a url", "stats", env={"OBS_DATABASE_URL": "sqlite:///elsewhere.db"})
+    assert code == 1 and "(from --database-url): this is not a database URL" in out, out
+
+
+def test_the_global_database_url_reaches_the_commands_of_nested_groups(store: Store, db_url: str) -> None:
+    store.write_batch([make_call(T0, call_id="a")])
+    elsewhere = {"OBS_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{_closed_port()}/nowhere"}
+    code, out = obs("--database-url", db_url, "rollup", "rebuild", env=elsewhere)
+    assert (code, out) == (0, "rebuilt the rollups from 1 calls\n")
+    code, out = obs("--database-url", db_url, "alerts", "rules", env=elsewhere)
+    assert code == 0 and "on " in out, out
+    code, out = obs("--database-url", db_url, "evals", "list", env=elsewhere)
+    assert code == 0 and "no datasets yet" in out, out
+    code, out = obs("--database-url", db_url, "replay", "--show-run", "none", env=elsewhere)
+    assert code == 1 and "cannot use the database" not in out, out
+
+
+def test_a_commands_own_database_url_wins_over_the_global_one(store: Store, db_url: str) -> None:
+    down = f"postgresql://postgres@127.0.0.1:{_closed_port()}/nowhere"
+    code, out = obs("--database-url", down, "stats", "--database-url", db_url)
+    assert code == 0 and out.splitlines()[1].split() == ["calls", "0"], out
