@@ -15,6 +15,7 @@ Streamlit is run through its own command line (``python -m streamlit``), so obs 
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
 import runpy
@@ -42,6 +43,17 @@ def bound_stop(timeout_s: float) -> None:
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     _wakeup[:] = [listen, notify]
     threading.Thread(target=_watch, args=(listen, timeout_s), name="obs-stop-watchdog", daemon=True).start()
+    # Once the interpreter exits, whatever made it exit, its teardown is bounded too: a stop signal's handler may
+    # end the process before the watchdog thread has run at all (a busy machine), and after the exit handlers no
+    # thread of Python runs again.
+    atexit.register(_alarm, timeout_s + ALARM_GRACE_S)
+
+
+def _alarm(seconds: float) -> None:
+    """Let the kernel end the process in ``seconds``, unless an earlier alarm is already set."""
+    remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+    if not remaining or remaining > seconds:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
 
 
 def _watch(listen: socket.socket, timeout_s: float) -> None:
@@ -51,7 +63,7 @@ def _watch(listen: socket.socket, timeout_s: float) -> None:
         if not received:
             return
         stops = [number for number in received if number in STOP_SIGNALS]
-    signal.setitimer(signal.ITIMER_REAL, timeout_s + ALARM_GRACE_S)
+    _alarm(timeout_s + ALARM_GRACE_S)
     time.sleep(timeout_s)
     name = signal.Signals(stops[0]).name
     # os.write, not print: the main thread may be stuck holding sys.stderr's lock.
