@@ -14,9 +14,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from obs import rows
 from obs.records import CallContent, LLMCall
-from obs.store import Store
+from obs.store import rows
+from obs.store.store import Store
 
 FEATURES = ["help_answer", "query_rewrite", "ticket_triage", "thread_summary", "sql_agent", "email_draft"]
 #: model -> (share, median latency ms, $ per M input, $ per M output); flowdesk-tuned-1 has no price.

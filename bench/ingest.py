@@ -28,13 +28,14 @@ import psycopg
 import sqlalchemy as sa
 
 from bench.overhead import PROMPT, fake_client
-from obs import config, instrument
-from obs.extract import CallEvent, build_call
-from obs.pricing import Pricer
-from obs.recorder import Recorder
+from obs import config
+from obs.capture.openai import instrument
+from obs.capture.openai.extract import CallEvent, build_call
+from obs.pricing.prices import Pricer
+from obs.recorder.queue import Recorder
 from obs.records import LLMCall
-from obs.rows import Codecs
-from obs.store import Store
+from obs.store.rows import Codecs
+from obs.store.store import Store
 
 
 def events(n: int, prefix: str) -> list[CallEvent]:

@@ -22,13 +22,13 @@ from pathlib import Path
 
 from openai.types.chat import ChatCompletion
 
-from obs.extract import CallEvent, build_call
-from obs.pricing import Pricer
+from obs.capture.openai.extract import CallEvent, build_call
+from obs.pricing.prices import Pricer
 from obs.privacy import redact
 from obs.privacy.analyzer import Analyzer
 from obs.privacy.policy import Policies, Policy
 from obs.privacy.redact import Finding
-from obs.recorder import Recorder
+from obs.recorder.queue import Recorder
 from obs.serialize import snapshot
 
 NAMES = ["Maria Garcia", "Jonathan Whitaker", "Aiko Tanaka", "Lukas Becker", "Priya Raman"]

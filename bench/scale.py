@@ -6,7 +6,7 @@ Each query of sql/ that a page runs is timed with the dashboard's parameters (be
 warm-up run). Beside it, in the same run, the baseline: the same question asked of the raw table without the
 rollups (its ``name_raw`` reference in sql/, on both dialects), and on PostgreSQL the seed guide's own SQL. The
 ``check`` column compares the two answers: ``exact``, or the largest relative difference (percentiles read
-from the latency histograms must stay within obs.rollup.ERROR_BOUND). Pages are rendered with Streamlit's
+from the latency histograms must stay within obs.store.rollup.ERROR_BOUND). Pages are rendered with Streamlit's
 AppTest, query cache cleared.
 """
 
@@ -24,8 +24,9 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from obs import config, queries, rollup
-from obs.store import Store
+from obs import config
+from obs.store import queries, sql, windows
+from obs.store.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -105,7 +106,7 @@ def main() -> None:
     print(f"{store.dialect}: {stats.calls:,} calls, {stats.size_bytes / 1e9:.2f} GB ({per_call:,.0f} bytes a call); "
           f"window {args.window}; best of {args.runs}")  # fmt: skip
     print(f"{'page / query':<40}{'obs ms':>8}{'rows':>7}{'raw ms':>9}{'check':>8}{'seed SQL ms':>13}")
-    known = set(queries.names())
+    known = set(sql.names())
     for page, items in PAGE_QUERIES.items():
         if page not in args.pages:
             continue
@@ -117,7 +118,7 @@ def main() -> None:
             raw_ms, check = ms, "same"  # no rollup version: the query is its own baseline
             if f"{name}_raw" in known:
                 # filter_values answers for the whole UTC days the window touches: ask the raw table the same
-                days = rollup.spans(params)
+                days = windows.spans(params)
                 exact_params = {**params, "start": days["values_start"], "end": days["values_end"]}
                 raw_params = exact_params if name == "filter_values" else params
                 raw_ms, exact = timed(lambda n=name, p=raw_params: queries.run(f"{n}_raw", db=store, **p), args.runs)
@@ -152,12 +153,12 @@ def main() -> None:
 @contextlib.contextmanager
 def raw_queries() -> Iterator[None]:
     """Pages run the raw-table reference of each rollup query instead (the baseline render)."""
-    load, known = queries.load, set(queries.names())
-    queries.load = lambda name, dialect: load(f"{name}_raw" if f"{name}_raw" in known else name, dialect)  # type: ignore[assignment]
+    load, known = sql.load, set(sql.names())
+    sql.load = lambda name, dialect: load(f"{name}_raw" if f"{name}_raw" in known else name, dialect)  # type: ignore[assignment]
     try:
         yield
     finally:
-        queries.load = load  # type: ignore[method-assign]
+        sql.load = load  # type: ignore[method-assign]
 
 
 def difference(ours: pd.DataFrame, exact: pd.DataFrame) -> str:

@@ -21,7 +21,7 @@ from obs.sdk import (
     trace,
     wrap,
 )
-from obs.store import Store
+from obs.store.store import Store
 
 __all__ = [
     "CallContent",

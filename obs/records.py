@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 ContentState = Literal["full", "redacted", "metadata_only", "expired"]
 Source = Literal["sdk", "replay", "proxy", "otlp", "import"]
+CostState = Literal["priced", "unpriced", "no_usage"]
 
 
 def new_trace_id() -> str:
@@ -126,3 +127,16 @@ class Trace:
     trace_id: str
     calls: tuple[LLMCall, ...]
     spans: tuple[Span, ...]
+
+
+def cost_state(call: LLMCall) -> CostState:
+    """Priced, unpriced (used the model, no known price), or no usage (failed before any token): sql/_unpriced.sql."""
+    if call.cost_usd is not None:
+        return "priced"
+    used = (
+        call.status != "error"  # an answer came back: the model ran, whether or not the provider said how much
+        or call.prompt_tokens is not None
+        or call.completion_tokens is not None
+        or call.latency_ms_first_token is not None  # a stream cut off after its first token
+    )
+    return "unpriced" if used else "no_usage"

@@ -7,11 +7,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from obs import clock, config, instrument
-from obs.context import SpanHandle, current, observe_decorator
-from obs.extract import CallEvent
+from obs import clock, config
+from obs.capture.context import SpanHandle, current, observe_decorator
+from obs.capture.openai import instrument
+from obs.capture.openai.extract import CallEvent
 from obs.privacy.policy import Policies
-from obs.recorder import Recorder, RecorderStats
+from obs.recorder.queue import Recorder, RecorderStats
 from obs.records import Feedback, Span, new_span_id
 
 P = ParamSpec("P")

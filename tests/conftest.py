@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from obs.store import Store
+from obs.store.store import Store
 
 POSTGRES_URL = os.environ.get("OBS_TEST_POSTGRES_URL")
 SKIP_POSTGRES = "PostgreSQL tests need OBS_TEST_POSTGRES_URL (a throwaway database; .ci/run creates one and sets it)"

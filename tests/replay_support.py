@@ -6,8 +6,8 @@ from typing import Any
 
 import openai
 
-from obs import instrument
-from obs.recorder import Recorder
+from obs.capture.openai import instrument
+from obs.recorder.queue import Recorder
 from obs.records import new_span_id
 
 CONTEXT = (

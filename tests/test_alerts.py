@@ -19,9 +19,9 @@ from click.testing import CliRunner
 
 from obs.alerts import engine, notify
 from obs.alerts.rules import DEFAULT_RULES, Rule, evaluate
-from obs.cli import main
+from obs.cli.main import main
 from obs.records import Feedback, LLMCall, new_span_id
-from obs.store import Store
+from obs.store.store import Store
 from tests.factories import make_call
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from obs.alerts import engine
-from obs.store import Store
+from obs.store.store import Store
 from tests.factories import make_call
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bench.generate import generate
-from obs import queries
-from obs.store import Store
+from obs.store import queries
+from obs.store.store import Store
 
 
 def test_generator_fills_a_store_the_dashboard_queries_can_read(db_url: str) -> None:

@@ -15,10 +15,10 @@ import openai
 import pytest
 
 import obs
-from obs import instrument
-from obs.extract import CallEvent
+from obs.capture.openai import instrument
+from obs.capture.openai.extract import CallEvent
 from obs.records import LLMCall, Trace
-from obs.store import Store
+from obs.store.store import Store
 from tests.fake_openai import FakeOpenAI, FakeServer, clients
 
 USER = [

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from obs import db, queries
-from obs.cli import main
-from obs.store import Store
+from obs.cli.main import main
+from obs.store import db, queries
+from obs.store.store import Store
 from tests.factories import make_call
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

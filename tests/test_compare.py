@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from obs.compare import RunItem, compare, summarize, tool_signature, word_diff
-from obs.replay_report import comparison_lines, diff_text, summary_lines
+from obs.replay.compare import RunItem, compare, summarize, tool_signature, word_diff
+from obs.replay.report import comparison_lines, diff_text, summary_lines
 from tests.factories import make_call
 
 T0 = datetime(2026, 11, 20, tzinfo=UTC)

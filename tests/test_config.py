@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from obs import config
-from obs.store import Store
+from obs.store.store import Store
 
 
 def test_default_store_is_a_sqlite_file_in_the_working_directory(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from obs.store import Store
+from obs.store.store import Store
 from tests.factories import make_span, seeded_calls, thumbs_down
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,9 +16,9 @@ import obs
 from obs.demo.provider import REFUSAL, UNKNOWN, plan
 from obs.demo.run import run_demo
 from obs.records import LLMCall
-from obs.replay import Overrides, build_request
-from obs.replay_runs import Selection, run_batch
-from obs.store import Store
+from obs.replay.call import Overrides, build_request
+from obs.replay.runs import Selection, run_batch
+from obs.store.store import Store
 from tests.browser import ARTIFACTS, browser_page, dashboard_server, needs_chromium
 
 pytestmark = needs_chromium

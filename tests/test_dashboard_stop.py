@@ -1,5 +1,5 @@
 """`obs dashboard` stops when told to: SIGTERM ends it within 5 s, with a browser on a page, and even when Streamlit's
-own shutdown hangs (obs.dashboard_server's watchdog)."""
+own shutdown hangs (obs.cli.dashboard_server's watchdog)."""
 
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def test_a_shutdown_that_never_ends_is_cut_short_by_the_watchdog(tmp_path: Path)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "obs.dashboard_server", str(app), "--server.address", "127.0.0.1",
+        [sys.executable, "-m", "obs.cli.dashboard_server", str(app), "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -130,7 +130,7 @@ def test_a_shutdown_that_never_ends_is_cut_short_by_the_watchdog(tmp_path: Path)
 
 def _bounded(body: str) -> subprocess.Popen[str]:
     """A Python process that bounds its stop to half a second, then runs ``body`` once it has printed "ready"."""
-    script = "from obs.dashboard_server import bound_stop\nbound_stop(0.5)\n" + textwrap.dedent(body)
+    script = "from obs.cli.dashboard_server import bound_stop\nbound_stop(0.5)\n" + textwrap.dedent(body)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline() == "ready\n", proc.communicate()
     return proc

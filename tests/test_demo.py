@@ -18,10 +18,10 @@ import time_machine
 from click.testing import CliRunner
 
 import obs
-from obs.cli import main
+from obs.cli.main import main
 from obs.demo.run import DemoSummary, run_demo
-from obs.schema import sqlite_text
-from obs.store import Store
+from obs.store.schema import sqlite_text
+from obs.store.store import Store
 
 #: The faked "now"s (UTC): a Sunday night, a month's last minutes on a Monday, a Saturday night at a month's end,
 #: a Wednesday noon at February's end; None is the real clock.

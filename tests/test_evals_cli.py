@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from obs.cli import main
+from obs.cli.main import main
 from obs.evals import Evals, read_jsonl
-from obs.store import Store
+from obs.store.store import Store
 from tests.factories import seeded_calls, thumbs_down
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -12,7 +12,7 @@ import obs
 from obs.demo.run import run_demo
 from obs.evals import Evals, Settings, read_jsonl
 from obs.evals.cases import input_messages
-from obs.store import Store
+from obs.store.store import Store
 from tests.browser import ARTIFACTS, browser_page, dashboard_server, needs_chromium
 
 pytestmark = needs_chromium

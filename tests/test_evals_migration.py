@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from obs import db
 from obs.evals import Evals
-from obs.store import Store
+from obs.store import db
+from obs.store.store import Store
 
 TS = datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC).isoformat(sep=" ")
 

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from obs.evals import Evals, Settings
-from obs.store import Store
+from obs.store.store import Store
 from tests.factories import seeded_calls, thumbs_down
 
 ROOT = Path(__file__).resolve().parent.parent

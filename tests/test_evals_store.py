@@ -13,8 +13,8 @@ import pytest
 from obs.evals import RULES, EvalError, Evals, Settings, read_jsonl
 from obs.evals.export import exported
 from obs.records import CallContent, Feedback, LLMCall
-from obs.schema import feedback
-from obs.store import Store
+from obs.store.schema import feedback
+from obs.store.store import Store
 from tests.factories import make_call, seeded_calls, thumbs_down
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -13,8 +13,8 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response
 
 from obs import config
-from obs.extract import CallEvent, build_call, chat_stream_output
-from obs.pricing import Pricer
+from obs.capture.openai.extract import CallEvent, build_call, chat_stream_output
+from obs.pricing.prices import Pricer
 from obs.records import LLMCall
 from obs.serialize import RawJson
 from tests import fake_openai

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from obs import config
-from obs.cli import main
+from obs.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

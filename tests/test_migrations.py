@@ -1,4 +1,4 @@
-"""Alembic migrations create exactly the schema obs.schema declares, and upgrade older databases."""
+"""Alembic migrations create exactly the schema obs.store.schema declares, and upgrade older databases."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from obs import db
-from obs.schema import metadata
-from obs.store import Store
+from obs.store import db
+from obs.store.schema import metadata
+from obs.store.store import Store
 
 EXPECTED_TABLES = {
     "alembic_version", "llm_calls", "llm_call_content", "spans", "feedback", "eval_cases",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from obs.pricing import ModelPrice, PriceFileError, Pricer, Usage, default_pricer, load_overrides
+from obs.pricing.prices import ModelPrice, PriceFileError, Pricer, Usage, default_pricer, load_overrides
 
 GPT5_MINI = Usage(prompt_tokens=1234, completion_tokens=156)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from obs.cli import main
+from obs.cli.main import main
 from obs.privacy import policy as p
 from obs.privacy.redact import Finding, anonymize, resolve
-from obs.privacy.step import FAIL_CLOSED, PrivacyStep
+from obs.recorder.privacy import FAIL_CLOSED, PrivacyStep
 from obs.records import CallContent
-from obs.store import Store
+from obs.store.store import Store
 from tests.factories import make_call
 
 POLICY_FILE = """

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 
 import obs
 import obs.sdk
-from obs import queries
 from obs.privacy.policy import Policies, Policy, hash_user_id
-from obs.schema import metadata
-from obs.store import Store
+from obs.store import queries
+from obs.store.schema import metadata
+from obs.store.store import Store
 from tests.fake_openai import FakeOpenAI, clients
 
 #: Planted PII: each value must be absent from everything obs stores under ``redact``.

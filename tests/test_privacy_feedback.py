@@ -17,11 +17,11 @@ import obs
 import obs.sdk
 from obs import config
 from obs.privacy.policy import Policies, Policy, sampled
-from obs.privacy.step import PrivacyStep
-from obs.recorder import Recorder
+from obs.recorder.privacy import PrivacyStep
+from obs.recorder.queue import Recorder
+from obs.recorder.spool import loads
 from obs.records import Feedback, new_span_id, new_trace_id
-from obs.spool import loads
-from obs.store import Store
+from obs.store.store import Store
 from tests.factories import make_call, make_span
 from tests.fake_openai import FakeOpenAI, clients
 from tests.tcp_proxy import Proxy
@@ -269,7 +269,7 @@ def test_under_sample_a_comment_is_kept_exactly_when_its_call_content_is() -> No
 
 
 def test_the_spooled_feedback_line_reads_back_with_its_feature() -> None:
-    from obs.spool import dumps
+    from obs.recorder.spool import dumps
 
     item = _feedback(call_id=new_span_id(), feature="support")
     assert loads(dumps(item)) == item

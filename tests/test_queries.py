@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from obs import queries, rollup
 from obs.alerts import engine, notify
 from obs.evals import Evals, Settings
-from obs.schema import replay_run_items, replay_runs
-from obs.store import Store
+from obs.store import queries, rollup, sql
+from obs.store.schema import replay_run_items, replay_runs
+from obs.store.store import Store
 from tests.conftest import POSTGRES_URL, SKIP_POSTGRES, reset_postgres
 from tests.factories import make_call, make_span, seeded_calls, thumbs_down
 
@@ -186,14 +186,14 @@ def _normalized(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_every_query_in_sql_has_parameters_in_this_test() -> None:
-    assert sorted(PARAMS) == queries.names()
+    assert sorted(PARAMS) == sql.names()
 
 
 @pytest.mark.parametrize("name", sorted(PARAMS))
 def test_every_query_runs_on_each_dialect(seeded: Store, name: str) -> None:
     if name in WRITES:  # returns no rows
         with seeded.engine.begin() as connection:
-            assert queries.execute(connection, name, **PARAMS[name]).rowcount > 0
+            assert sql.execute(connection, name, **PARAMS[name]).rowcount > 0
         return
     frame = queries.run(name, db=seeded, **PARAMS[name])
     assert len(frame) > 0

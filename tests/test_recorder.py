@@ -19,9 +19,9 @@ from sqlalchemy.engine import make_url
 
 import obs
 from obs import config
-from obs.extract import CallEvent
+from obs.capture.openai.extract import CallEvent
 from obs.records import Span
-from obs.store import Store
+from obs.store.store import Store
 from tests import fake_openai
 from tests.fake_openai import FakeOpenAI, clients
 from tests.tcp_proxy import Proxy
@@ -130,7 +130,7 @@ def test_an_app_that_never_pauses_still_gets_its_calls_written(
 def test_flush_does_not_wait_for_the_app_to_pause(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from obs import recorder
+    from obs.recorder import queue as recorder
 
     # The app counts as busy for an hour after each call, and the writer would wait that long for a pause.
     monkeypatch.setattr(recorder, "APP_BUSY_S", 3600.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from obs.refusal import is_refusal
+from obs.capture.refusal import is_refusal
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,14 @@ import openai
 import pytest
 import sqlalchemy as sa
 
-from obs import instrument, queries
+from obs.capture.openai import instrument
 from obs.demo.provider import DemoProvider
-from obs.providers import Provider, ProviderError
-from obs.recorder import Recorder
+from obs.recorder.queue import Recorder
 from obs.records import CallContent, LLMCall
-from obs.replay import Overrides, ReplayError, build_request, replay_call
-from obs.store import Store
+from obs.replay.call import Overrides, ReplayError, build_request, replay_call
+from obs.replay.providers import Provider, ProviderError
+from obs.store import queries
+from obs.store.store import Store
 from tests.browser import free_port
 from tests.factories import make_call
 from tests.replay_support import FRIENDLY, QUESTION, SYSTEM, failing_question, messages, record_calls

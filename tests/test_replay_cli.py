@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from obs.cli import main
+from obs.cli.main import main
 from obs.demo.provider import DemoProvider
-from obs.schema import eval_cases
-from obs.store import Store
+from obs.store.schema import eval_cases
+from obs.store.store import Store
 from tests.replay_support import FRIENDLY, messages, record_calls
 
 

@@ -10,11 +10,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from obs.demo.provider import DemoProvider
-from obs.providers import Provider
 from obs.records import LLMCall
-from obs.replay import Overrides
-from obs.replay_runs import Selection, run_batch
-from obs.store import Store
+from obs.replay.call import Overrides
+from obs.replay.providers import Provider
+from obs.replay.runs import Selection, run_batch
+from obs.store.store import Store
 from tests.replay_support import FRIENDLY, SYSTEM, messages, record_calls
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from obs import queries
 from obs.demo.provider import DemoProvider
-from obs.providers import Provider
 from obs.records import LLMCall
-from obs.replay import Overrides, ReplayError, replay_call
-from obs.replay_runs import Selection, open_run, run_batch
-from obs.schema import eval_cases, metadata
-from obs.store import Store
+from obs.replay.call import Overrides, ReplayError, replay_call
+from obs.replay.providers import Provider
+from obs.replay.runs import Selection, open_run, run_batch
+from obs.store import queries
+from obs.store.schema import eval_cases, metadata
+from obs.store.store import Store
 from tests.replay_support import FRIENDLY, SYSTEM, failing_question, fails, messages, record_calls
 
 QUESTIONS = [

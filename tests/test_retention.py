@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from obs.privacy import retention
 from obs.privacy.retention import RetentionPolicy
 from obs.records import Feedback
-from obs.schema import eval_cases, llm_call_content, llm_calls, spans
-from obs.store import Store
+from obs.store.schema import eval_cases, llm_call_content, llm_calls, spans
+from obs.store.store import Store
 from tests.factories import make_call, make_span
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from obs import queries, rollup
 from obs.privacy import retention
 from obs.records import Feedback
-from obs.schema import rollup_calls, rollup_histograms, rollup_values
-from obs.store import Store
+from obs.store import queries, rollup, windows
+from obs.store.schema import rollup_calls, rollup_histograms, rollup_values
+from obs.store.store import Store
 from tests.factories import make_call, seeded_calls, thumbs_down
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -199,7 +199,7 @@ def test_rebuild_gives_the_rollups_the_writer_kept(filled: Store) -> None:
 
 def test_filter_values_are_those_of_the_days_the_window_touches(filled: Store) -> None:
     window = WINDOWS["7d, not on the hour"]
-    days = rollup.spans(window)
+    days = windows.spans(window)
     ours = queries.run("filter_values", db=filled, **window)
     exact = queries.run("filter_values_raw", db=filled, start=days["values_start"], end=days["values_end"])
     pd.testing.assert_frame_equal(ours, exact, check_dtype=False)
@@ -221,10 +221,10 @@ def test_the_call_count_stops_past_the_cap(store: Store) -> None:
 def test_spans_read_whole_days_whole_hours_and_raw_edges() -> None:
     start = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)
     end = datetime(2026, 3, 4, 1, 15, tzinfo=UTC)
-    got = rollup.spans({"start": start, "end": end})
+    got = windows.spans({"start": start, "end": end})
     assert (got["hour_start"], got["hour_end"]) == (start.replace(hour=23, minute=0), end.replace(minute=0))
     assert (got["day_start"], got["day_end"]) == (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 4, tzinfo=UTC))
-    hourly = rollup.spans({"start": start, "end": end, "bucket": "hour"})
+    hourly = windows.spans({"start": start, "end": end, "bucket": "hour"})
     assert hourly["day_start"] == hourly["day_end"]
-    raw = rollup.spans({"start": start, "end": end, "tenant_id": "acme"})
+    raw = windows.spans({"start": start, "end": end, "tenant_id": "acme"})
     assert raw["hour_start"] == raw["hour_end"] == start

@@ -14,11 +14,11 @@ import pytest
 from pydantic import BaseModel
 
 import obs
+from obs.recorder.spool import Spool
+from obs.recorder.spool import loads as spool_loads
 from obs.records import Span
 from obs.serialize import snapshot, to_jsonable
-from obs.spool import Spool
-from obs.spool import loads as spool_loads
-from obs.store import Store
+from obs.store.store import Store
 
 
 class Ticket(BaseModel):

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from obs import config, queries
+from obs import config
 from obs.privacy import retention
 from obs.records import CallContent, LLMCall
-from obs.schema import llm_call_content, llm_texts
-from obs.store import Store
+from obs.store import queries
+from obs.store.schema import llm_call_content, llm_texts
+from obs.store.store import Store
 from tests.factories import make_call
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from obs import rows
 from obs.records import CallContent, Feedback, LLMCall
-from obs.store import Store
+from obs.store import rows
+from obs.store.store import Store
 from tests.factories import make_call, make_span
 
 T0 = datetime(2026, 11, 20, 9, 30, 15, 123456, tzinfo=UTC)

@@ -15,17 +15,18 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 import obs
-from obs import config, queries, rollup
+from obs import config
 from obs.alerts import engine
 from obs.alerts.rules import DEFAULT_RULES, Rule
-from obs.cli import main
+from obs.capture.openai.extract import CallEvent, build_call
+from obs.cli.main import main
 from obs.demo.run import run_demo
-from obs.extract import CallEvent, build_call
-from obs.pricing import Pricer, Usage, cost_state
-from obs.records import LLMCall
-from obs.recost import recost
-from obs.schema import rollup_calls
-from obs.store import Store
+from obs.pricing.prices import Pricer, Usage
+from obs.pricing.recost import recost
+from obs.records import LLMCall, cost_state
+from obs.store import queries, rollup
+from obs.store.schema import rollup_calls
+from obs.store.store import Store
 from obs.ui.views import cost_text
 from tests.factories import make_call
 

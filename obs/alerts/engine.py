@@ -16,11 +16,12 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from obs import config, queries
+from obs import config
 from obs.alerts import notify
 from obs.alerts.rules import Finding, Rule, evaluate, windows
-from obs.schema import alert_events, alert_notifications, alert_rules
-from obs.store import Store
+from obs.store import sql
+from obs.store.schema import alert_events, alert_notifications, alert_rules
+from obs.store.store import Store
 
 #: Calls page filters (its sidebar) and conditions (its URL) a subject column maps to.
 _PAGE_FILTERS = ("feature", "model", "tenant_id", "user_id")
@@ -139,7 +140,7 @@ def find(store: Store, rules: Sequence[Rule], at: datetime) -> dict[int | None, 
         def rows(name: str, span: tuple[datetime, datetime], **params: Any) -> list[Mapping[str, Any]]:
             key = (name, span, tuple(sorted(params.items())))
             if key not in cache:
-                result = queries.execute(connection, name, start=span[0], end=span[1], **params)
+                result = sql.execute(connection, name, start=span[0], end=span[1], **params)
                 cache[key] = [dict(r) for r in result.mappings()]
             return cache[key]
 

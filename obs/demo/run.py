@@ -17,14 +17,15 @@ from datetime import UTC, datetime, timedelta
 import openai
 
 import obs
-from obs import clock, config, db
+from obs import clock, config
 from obs.alerts import engine as alert_engine
 from obs.clock import VirtualClock
 from obs.demo import app as demo_app
 from obs.demo import schedule
 from obs.demo.app import DemoApp
 from obs.demo.provider import DemoProvider
-from obs.store import Store, StoreStats
+from obs.store import db
+from obs.store.store import Store, StoreStats
 
 #: LLM calls per flow, a little under the real average (~1.9), so a demo makes at least the calls asked for.
 CALLS_PER_FLOW = 1.8

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from obs import clock, queries, rollup, rows
+from obs import clock
 from obs.errors import UserError
 from obs.evals import export, rules
 from obs.evals.cases import (
@@ -24,8 +24,9 @@ from obs.evals.cases import (
     parse_labels,
 )
 from obs.records import Feedback, LLMCall, new_span_id
-from obs.schema import eval_cases, feedback, llm_calls
-from obs.store import Store, select_calls_with_content
+from obs.store import queries, rollup, rows
+from obs.store.schema import eval_cases, feedback, llm_calls
+from obs.store.store import Store, select_calls_with_content
 
 #: Call ids per ``IN (...)`` when loading the calls of a dataset.
 CHUNK = 500

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from obs import config, queries, rollup
-from obs.schema import feedback, llm_call_content, llm_calls, llm_texts, spans
-from obs.store import Store
+from obs import config
+from obs.store import rollup, sql
+from obs.store.schema import feedback, llm_call_content, llm_calls, llm_texts, spans
+from obs.store.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +63,7 @@ Progress = Callable[[str, int, int], None]
 def plan(store: Store, policy: RetentionPolicy, now: datetime) -> RetentionReport:
     """What `apply` would change at ``now``, changing nothing."""
     with store.engine.connect() as connection:
-        row = queries.execute(connection, "retention_plan", **policy.cutoffs(now)).mappings().one()
+        row = sql.execute(connection, "retention_plan", **policy.cutoffs(now)).mappings().one()
     return RetentionReport(int(row["delete_calls"]), int(row["expire_content"]), int(row["delete_spans"]),
                            int(row["kept_calls"]), dry_run=True)  # fmt: skip
 
@@ -96,7 +97,7 @@ def _batches(
     done = 0
     while True:
         with store.engine.begin() as connection:  # one short transaction per batch
-            ids = [row[0] for row in queries.execute(connection, query, limit=size, **cutoffs)]
+            ids = [row[0] for row in sql.execute(connection, query, limit=size, **cutoffs)]
             if ids:
                 change(connection, ids)
         done += len(ids)

@@ -14,7 +14,7 @@ from obs.privacy import policy as p
 from obs.privacy.analyzer import Analyzer, default_analyzer
 from obs.privacy.preview import Preview, TextPreview, pasted_call, preview
 from obs.privacy.redact import resolve
-from obs.privacy.step import PrivacyStep
+from obs.recorder.privacy import PrivacyStep
 from obs.ui.state import Filters, current_store, query
 
 DEFAULT_ROW = "(default)"

@@ -9,13 +9,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from obs import providers, queries
-from obs.compare import Comparison, Piece, RunSummary, compare
-from obs.providers import ProviderError
 from obs.records import LLMCall
-from obs.replay import Overrides, ReplayError, default_provider, replay_call
-from obs.replay_runs import Selection, StoredRun, open_run, run_batch
-from obs.store import Store
+from obs.replay import providers
+from obs.replay.call import Overrides, ReplayError, default_provider, replay_call
+from obs.replay.compare import Comparison, Piece, RunSummary, compare
+from obs.replay.providers import ProviderError
+from obs.replay.runs import Selection, StoredRun, open_run, run_batch
+from obs.store import queries
+from obs.store.store import Store
 from obs.ui.state import Filters
 
 REPLAY_PAGE = "pages/5_Replay.py"

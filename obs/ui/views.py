@@ -10,8 +10,7 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
-from obs import pricing
-from obs.records import LLMCall, Span, Trace
+from obs.records import LLMCall, Span, Trace, cost_state
 from obs.ui import charts
 from obs.ui.state import Filters, query
 
@@ -103,7 +102,7 @@ ROLE_AVATARS = {"system": "⚙️", "developer": "⚙️", "user": "user", "assi
 
 def cost_text(call: LLMCall) -> str:
     """The call's cost as its detail line says it: dollars, unpriced (never $0), or none for lack of usage."""
-    state = pricing.cost_state(call)
+    state = cost_state(call)
     if state == "priced":
         return f"cost **${call.cost_usd:.6f}**"
     if state == "no_usage":
@@ -280,7 +279,7 @@ def trace_view(trace: Trace, filters: Filters) -> None:
     st.subheader(f"Trace `{trace.trace_id}`" + (f" · {root.name}" if root else ""))
     total_ms = float(steps["end_ms"].max() - steps["start_ms"].min()) if not steps.empty else 0.0
     cost = sum(float(c.cost_usd) for c in trace.calls if c.cost_usd is not None)
-    unpriced = sum(1 for c in trace.calls if pricing.cost_state(c) == "unpriced")
+    unpriced = sum(1 for c in trace.calls if cost_state(c) == "unpriced")
     cols = st.columns(5)
     cols[0].metric("LLM calls", len(trace.calls))
     cols[1].metric("Spans", len(trace.spans))
