@@ -1,4 +1,5 @@
-# `make test`: create .venv if missing, install what is needed, run lint, types and the whole suite.
+# `make test`: create .venv if missing, install what is needed, run lint (and the import contracts), types and the
+# whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,6 +19,7 @@ test: lint types unit
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo --no-cache
 
 types: $(STAMP)
 	$(BIN)/mypy

@@ -61,3 +61,13 @@ def test_pages_hold_no_sql_and_no_database_code() -> None:
 def test_library_never_imports_the_dashboard() -> None:
     for path in (ROOT / "obs").rglob("*.py"):
         assert not {"app", "pages"} & _imports(path), path
+
+
+def test_no_module_is_over_400_lines() -> None:
+    # STYLE.md 9: a file past ~400 lines is asking to be split along a seam that has a name.
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in [*(ROOT / "obs").rglob("*.py"), ROOT / "app.py", *(ROOT / "pages").glob("*.py")]
+        if (lines := len(path.read_text().splitlines())) > 400
+    }
+    assert not long, long
