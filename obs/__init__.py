@@ -21,6 +21,7 @@ from obs.sdk import (
     trace,
     wrap,
 )
+from obs.store import queries
 from obs.store.store import Store
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "get_call_id",
     "logged_completion",
     "observe",
+    "queries",
     "span",
     "stats",
     "trace",

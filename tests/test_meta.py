@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import importlib.util
 import re
 from pathlib import Path
 
@@ -71,3 +73,15 @@ def test_no_module_is_over_400_lines() -> None:
         if (lines := len(path.read_text().splitlines())) > 400
     }
     assert not long, long
+
+
+def test_every_import_the_readme_shows_works() -> None:
+    readme = (ROOT / "README.md").read_text()
+    shown = re.findall(r"^from (obs[\w.]*) import ([\w, ]+)$", readme, re.M)
+    assert shown, "the README shows no `from obs... import` line any more: update this test"
+    for module, names in shown:
+        imported = importlib.import_module(module)
+        for name in names.split(","):
+            assert hasattr(imported, name.strip()) or importlib.util.find_spec(f"{module}.{name.strip()}"), (
+                f"README: from {module} import {name.strip()}"
+            )
