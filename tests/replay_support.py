@@ -45,7 +45,7 @@ def record_calls(database_url: str, base_url: str, requests: list[dict[str, Any]
 
 def fails(question: str, system: str, model: str = "gpt-5-mini") -> bool:
     """Whether the demo provider answers this question with a planted 429/500 (it is deterministic)."""
-    from obs.demo.provider import plan
+    from obs.demo.replies import plan
 
     return plan({"model": model, "messages": messages(question, system), "temperature": 0}).error_status is not None
 

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from obs.alerts import engine, notify
-from obs.alerts.rules import DEFAULT_RULES, Rule, evaluate
+from obs.alerts.findings import evaluate
+from obs.alerts.rules import DEFAULT_RULES, Rule
 from obs.cli.main import main
 from obs.records import Feedback, LLMCall, new_span_id
 from obs.store.store import Store

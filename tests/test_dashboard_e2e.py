@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 import obs
-from obs.demo.provider import REFUSAL, UNKNOWN, plan
+from obs.demo.replies import REFUSAL, UNKNOWN, plan
 from obs.demo.run import run_demo
 from obs.records import LLMCall
 from obs.replay.call import Overrides, build_request

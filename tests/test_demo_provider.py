@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import openai
 import pytest
 
-from obs.demo.provider import REFUSAL, DemoProvider, plan
+from obs.demo.provider import DemoProvider
+from obs.demo.replies import REFUSAL, plan
 
 QUESTION = "How do I download past invoices as PDF?"
 CONTEXT = (

@@ -1,1 +1,2 @@
-"""Alerts: rules over the store's numbers (pure code in ``rules``), checks and webhooks (``engine``, ``notify``)."""
+"""Alerts: rules over the store's numbers, pure (``rules``: what a rule is; ``findings``: what it finds), checks and
+webhooks (``engine``, ``notify``)."""

@@ -1,6 +1,6 @@
 """`obs alerts check`: evaluate every enabled rule, keep alert events, notify webhooks through an outbox.
 
-One check: run the sql/ queries each rule needs (each query once per window), let ``rules.evaluate`` decide,
+One check: run the sql/ queries each rule needs (each query once per window), let ``findings.evaluate`` decide,
 then in one transaction open, update or resolve events and queue a notification per webhook for each opened
 or resolved one. Delivery runs after the commit; what fails stays queued for the next check.
 """
@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from obs import config
 from obs.alerts import notify
-from obs.alerts.rules import Finding, Rule, evaluate, windows
+from obs.alerts.findings import Finding, evaluate
+from obs.alerts.rules import Rule, windows
 from obs.store import sql
 from obs.store.schema import alert_events, alert_notifications, alert_rules
 from obs.store.store import Store

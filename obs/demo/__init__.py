@@ -1,1 +1,1 @@
-"""The offline demo: a demo provider (an OpenAI-compatible server on loopback) and a demo app that uses obs."""
+"""The offline demo: a demo provider (``provider`` serves what ``replies`` decides) and a demo app that uses obs."""

@@ -29,7 +29,7 @@ from typing import Any
 import openai
 
 import obs
-from obs.demo.provider import words
+from obs.demo.replies import words
 
 DOCS_DIR = Path(__file__).resolve().parent / "docs"
 

@@ -1,316 +1,28 @@
 """The demo provider: an OpenAI-compatible HTTP server on loopback that needs no key and no internet.
 
-DEMO ONLY: it makes answers up from its input. The answer depends on the system prompt, the context in the
-messages, the model and the temperature, so replaying a call with another prompt or model gives a visibly
-different answer. Usage follows the text, latency follows the model (time to first token grows with the prompt),
-and on purpose some calls fail (429, 500) or refuse; during a slow spell (an incident the demo plants in the past)
-every answer takes ``SLOW_SPELL_FACTOR`` times as long. Endpoints: ``POST /v1/chat/completions``
+It serves what ``obs.demo.replies`` decides (the answer, its usage and its latency) and spends that latency on
+a clock: a virtual one is advanced, a real one is waited. During a slow spell (an incident the demo plants in the
+past) every answer takes ``SLOW_SPELL_FACTOR`` times as long. Endpoints: ``POST /v1/chat/completions``
 (streaming, tool calls), ``POST /v1/responses``, ``GET /v1/models``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import http.server
-import itertools
 import json
-import math
-import random
-import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from obs.clock import Clock, VirtualClock
+from obs.demo.replies import CREATED, MODELS, Plan, chunks, completion, error_body, plan, response
 
-CREATED = 1_764_000_000
 #: How much slower every answer is during a slow spell. Spells are moments in time, not properties of a request:
 #: slowness tied to a request's content would repeat with every ask of it and make a p95 flap.
 SLOW_SPELL_FACTOR = 6.0
-_ids = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class ModelProfile:
-    """How a demo model behaves: speed, verbosity, and its quirks."""
-
-    ttft_ms: float
-    prefill_ms_per_token: float
-    ms_per_token: float
-    sentences: int
-    reasons: bool = False
-    refuses_when_told: float = 0.0
-
-
-MODELS = {
-    "gpt-5-mini": ModelProfile(ttft_ms=380, prefill_ms_per_token=0.05, ms_per_token=11, sentences=2, reasons=True),
-    # Slow to read long prompts: its time to first token grows fast with the context.
-    "gpt-4.1": ModelProfile(ttft_ms=300, prefill_ms_per_token=15.0, ms_per_token=8, sentences=3),
-    "claude-haiku-4-5": ModelProfile(
-        ttft_ms=300, prefill_ms_per_token=0.08, ms_per_token=8, sentences=2, refuses_when_told=0.8
-    ),
-    "flowdesk-tuned-1": ModelProfile(ttft_ms=200, prefill_ms_per_token=0.03, ms_per_token=6, sentences=1),
-}
-DEFAULT_PROFILE = MODELS["gpt-5-mini"]
-
-STOPWORDS = frozenset(
-    "a an the and or of to in on for with is are be can i my me we our you your how do does what when why where "
-    "it this that at from by as not no if so please thanks hi hello there get set use".split(" ")
-)
-REFUSAL = "I'm sorry, but I can't help with that request."
-UNKNOWN = "I don't know: the help center does not cover that."
-
-
-def tokens(text: str) -> int:
-    """A token count that follows the text (about four characters a token)."""
-    return max(1, math.ceil(len(text) / 4))
-
-
-def words(text: str) -> list[str]:
-    """Content words, crudely stemmed (plans -> plan, refunds -> refund)."""
-    out = []
-    for word in re.findall(r"[a-z0-9]+", text.lower()):
-        if word in STOPWORDS or len(word) < 3:
-            continue
-        for suffix in ("ing", "ed", "s"):
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                word = word[: -len(suffix)]
-                break
-        out.append(word)
-    return out
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return ""
-
-
-@dataclass
-class Plan:
-    """Everything the provider will answer for one request, decided before any byte is sent."""
-
-    text: str | None
-    prompt_tokens: int
-    completion_tokens: int
-    cached_tokens: int
-    reasoning_tokens: int
-    ttft_ms: float
-    total_ms: float
-    finish_reason: str = "stop"
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    error_status: int | None = None
-
-
-def plan(body: dict[str, Any]) -> Plan:
-    """The deterministic answer to a chat or responses request."""
-    model = str(body.get("model", ""))
-    profile = MODELS.get(model, DEFAULT_PROFILE)
-    messages = _messages(body)
-    system = " ".join(_text(m.get("content")) for m in messages if m.get("role") in {"system", "developer"})
-    user = next((_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
-    given_temperature = body.get("temperature")
-    temperature = float(given_temperature) if isinstance(given_temperature, int | float) else 1.0
-    seed_source = json.dumps([system, [m.get("content") for m in messages], model, round(temperature, 1)])
-    digest = hashlib.sha256(seed_source.encode()).digest()
-    rng = random.Random(int.from_bytes(digest[:8], "big"))
-    roll = int.from_bytes(digest[8:10], "big") % 1000
-    prompt_tokens = sum(tokens(_text(m.get("content"))) + 4 for m in messages) + tokens(
-        json.dumps(body.get("tools") or "")
-    )
-
-    error = 429 if roll < 15 else 500 if roll < 22 else None
-    tool_result = next((m for m in reversed(messages) if m.get("role") == "tool"), None)
-    tool_calls: list[dict[str, Any]] = []
-    finish = "stop"
-    if body.get("tools") and tool_result is None:
-        tool_calls = [_triage_call(body["tools"], user, rng)]
-        text = None
-        finish = "tool_calls"
-    elif tool_result is not None:
-        args = json.loads(_text(tool_result.get("content")) or "{}")
-        text = f"Routed to the {args.get('team', 'support')} team with priority {args.get('priority', 'normal')}."
-    elif profile.refuses_when_told and "refuse" in system.lower() and rng.random() < profile.refuses_when_told:
-        text = REFUSAL
-    else:
-        text = _compose(system, user, messages, profile, temperature, rng)
-
-    completion_tokens = tokens(text or json.dumps(tool_calls))
-    reasoning = rng.randrange(64, 640, 64) if profile.reasons else 0
-    completion_tokens += reasoning
-    cached = (prompt_tokens // 2 // 128) * 128 if prompt_tokens >= 1024 and rng.random() < 0.6 else 0
-    ttft = profile.ttft_ms + prompt_tokens * profile.prefill_ms_per_token + reasoning * profile.ms_per_token * 0.5
-    total = ttft + (completion_tokens - reasoning) * profile.ms_per_token
-    jitter = 0.85 + rng.random() * 0.3
-    return Plan(
-        text=text,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-        cached_tokens=cached,
-        reasoning_tokens=reasoning,
-        ttft_ms=ttft * jitter,
-        total_ms=total * jitter,
-        finish_reason=finish,
-        tool_calls=tool_calls,
-        error_status=error,
-    )
-
-
-def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
-    if "messages" in body:
-        return [m for m in body["messages"] if isinstance(m, dict)]
-    messages = [{"role": "system", "content": body["instructions"]}] if body.get("instructions") else []
-    given = body.get("input")
-    if isinstance(given, str):
-        return [*messages, {"role": "user", "content": given}]
-    return [*messages, *(m for m in given or [] if isinstance(m, dict))]
-
-
-def _compose(
-    system: str,
-    user: str,
-    messages: list[dict[str, Any]],
-    profile: ModelProfile,
-    temperature: float,
-    rng: random.Random,
-) -> str:
-    lowered = system.split("\n\n", 1)[0].lower()  # the instructions, not the context pasted below them
-    if "rewrite" in lowered:  # query rewriting: keywords, ordered by the model's taste
-        keys = list(dict.fromkeys(words(user)))
-        if temperature > 0.5:
-            rng.shuffle(keys)
-        return " ".join(keys[: 4 + profile.sentences]) or user
-    context = " ".join(_text(m.get("content")) for m in messages if m.get("role") in {"system", "user"})
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", context) if len(s.split()) > 5]
-    question = set(words(user))
-    scored = sorted(
-        ((len(question & set(words(s))), i, s) for i, s in enumerate(sentences) if s not in user),
-        key=lambda t: (-t[0], t[1]),
-    )
-    needed = 2 if len(question) > 3 else 1
-    relevant = [s for score, _, s in scored if score >= needed]
-    if "summar" in lowered:
-        picked = sentences[:: max(1, len(sentences) // (profile.sentences + 1))][: profile.sentences + 1]
-        return "Summary: " + " ".join(picked) if picked else UNKNOWN
-    if not relevant:
-        return UNKNOWN
-    pool = relevant[: profile.sentences + (3 if temperature > 0.7 else 0)]
-    picked = rng.sample(pool, min(profile.sentences, len(pool))) if temperature > 0.7 else pool[: profile.sentences]
-    body = "\n".join(f"- {s}" for s in picked) if "bullet" in lowered else " ".join(picked)
-    if "friendly" in lowered:
-        body = "Happy to help! " + body
-    if profile is MODELS["gpt-4.1"]:
-        body += " In short: " + picked[0].split(",")[0].rstrip(".") + "."
-    return body
-
-
-TEAMS = {"billing": ("invoice", "refund", "charge", "plan", "price"), "security": ("sso", "saml", "password", "login")}
-
-
-def _triage_call(tools: list[dict[str, Any]], text: str, rng: random.Random) -> dict[str, Any]:
-    name = tools[0].get("function", {}).get("name", "route_ticket")
-    lowered = text.lower()
-    team = next((t for t, keys in TEAMS.items() if any(k in lowered for k in keys)), "support")
-    urgent = any(k in lowered for k in ("down", "urgent", "outage", "cannot", "can't", "asap"))
-    args = {"team": team, "priority": "urgent" if urgent else rng.choice(["normal", "low", "normal"])}
-    return {
-        "id": f"call_{next(_ids):06d}",
-        "type": "function",
-        "function": {"name": name, "arguments": json.dumps(args)},
-    }
-
-
-# --- wire formats ------------------------------------------------------------------------------------
-
-
-def usage(p: Plan) -> dict[str, Any]:
-    return {
-        "prompt_tokens": p.prompt_tokens,
-        "completion_tokens": p.completion_tokens,
-        "total_tokens": p.prompt_tokens + p.completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": p.cached_tokens, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": p.reasoning_tokens, "audio_tokens": 0},
-    }
-
-
-def completion(body: dict[str, Any], p: Plan) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": p.text, "refusal": None}
-    if p.tool_calls:
-        message["tool_calls"] = p.tool_calls
-    return {
-        "id": f"chatcmpl-demo{next(_ids):08d}",
-        "object": "chat.completion",
-        "created": CREATED,
-        "model": body.get("model"),
-        "system_fingerprint": "fp_demo",
-        "choices": [{"index": 0, "message": message, "finish_reason": p.finish_reason, "logprobs": None}],
-        "usage": usage(p),
-    }
-
-
-def chunks(body: dict[str, Any], p: Plan) -> list[dict[str, Any]]:
-    base = {"id": f"chatcmpl-demo{next(_ids):08d}", "object": "chat.completion.chunk", "created": CREATED,
-            "model": body.get("model"), "system_fingerprint": "fp_demo"}  # fmt: skip
-    with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        out = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
-        return {**out, "usage": None} if with_usage else out
-
-    out = [chunk({"role": "assistant", "content": ""})]
-    for i, call in enumerate(p.tool_calls):
-        out.append(chunk({"tool_calls": [{"index": i, **call}]}))
-    pieces = re.findall(r"\S+\s*", p.text or "")
-    for start in range(0, len(pieces), 3):
-        out.append(chunk({"content": "".join(pieces[start : start + 3])}))
-    out.append(chunk({}, p.finish_reason))
-    if with_usage:
-        out.append({**base, "choices": [], "usage": usage(p)})
-    return out
-
-
-def response(body: dict[str, Any], p: Plan) -> dict[str, Any]:
-    return {
-        "id": f"resp_demo{next(_ids):08d}",
-        "object": "response",
-        "created_at": CREATED,
-        "status": "completed",
-        "model": body.get("model"),
-        "output": [
-            {
-                "type": "message",
-                "id": f"msg_demo{next(_ids):08d}",
-                "status": "completed",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": p.text or "", "annotations": []}],
-            }
-        ],
-        "parallel_tool_calls": True,
-        "tool_choice": "auto",
-        "tools": [],
-        "instructions": body.get("instructions"),
-        "usage": {
-            "input_tokens": p.prompt_tokens,
-            "input_tokens_details": {"cached_tokens": p.cached_tokens, "cache_write_tokens": 0},
-            "output_tokens": p.completion_tokens,
-            "output_tokens_details": {"reasoning_tokens": p.reasoning_tokens},
-            "total_tokens": p.prompt_tokens + p.completion_tokens,
-        },
-    }
-
-
-def error_body(status: int) -> dict[str, Any]:
-    kind = "rate_limit_exceeded" if status == 429 else "server_error"
-    message = "Rate limit reached (demo provider)" if status == 429 else "The demo provider had an error"
-    return {"error": {"message": message, "type": kind, "code": kind, "param": None}}
-
-
-# --- the server ----------------------------------------------------------------------------------------
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -423,10 +135,12 @@ class DemoProvider:
             time.sleep(ms * self.speed / 1000)
 
     def start(self) -> DemoProvider:
+        """Serve in a daemon thread; returns ``self``."""
         self._thread.start()
         return self
 
     def close(self) -> None:
+        """Stop serving and free the port."""
         self._server.shutdown()
         self._server.server_close()
 
