@@ -29,8 +29,9 @@ import sqlalchemy as sa
 
 from bench.overhead import PROMPT, fake_client
 from obs import config
+from obs.capture.build import build_call
+from obs.capture.events import CallEvent
 from obs.capture.openai import instrument
-from obs.capture.openai.extract import CallEvent, build_call
 from obs.pricing.prices import Pricer
 from obs.recorder.queue import Recorder
 from obs.records import LLMCall

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from openai.types.chat import ChatCompletion
 
-from obs.capture.openai.extract import CallEvent, build_call
+from obs.capture.build import build_call
+from obs.capture.events import CallEvent
 from obs.pricing.prices import Pricer
 from obs.privacy import redact
 from obs.privacy.analyzer import Analyzer

@@ -9,8 +9,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from obs import clock, config
 from obs.capture.context import SpanHandle, current, observe_decorator
-from obs.capture.openai import instrument
-from obs.capture.openai.extract import CallEvent
+from obs.capture.events import CallEvent
+from obs.capture.openai import instrument, recording
 from obs.privacy.policy import Policies
 from obs.recorder.queue import Recorder, RecorderStats
 from obs.records import Feedback, Span, new_span_id
@@ -163,7 +163,7 @@ def feedback(
         id=new_span_id(),
         ts=clock.now(),
         value=value,
-        call_id=instrument.response_ids.resolve(call_id),
+        call_id=recording.response_ids.resolve(call_id),
         trace_id=trace_id,
         score=score,
         comment=comment,
@@ -179,7 +179,7 @@ def feedback(
 def get_call_id(response: Any) -> str | None:
     """The obs call id of a response returned by a wrapped client (None if obs did not record it)."""
     response_id = getattr(response, "id", None)
-    resolved = instrument.response_ids.resolve(response_id) if isinstance(response_id, str) else None
+    resolved = recording.response_ids.resolve(response_id) if isinstance(response_id, str) else None
     return resolved if resolved != response_id else None
 
 

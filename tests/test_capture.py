@@ -15,8 +15,8 @@ import openai
 import pytest
 
 import obs
+from obs.capture.events import CallEvent
 from obs.capture.openai import instrument
-from obs.capture.openai.extract import CallEvent
 from obs.records import LLMCall, Trace
 from obs.store.store import Store
 from tests.fake_openai import FakeOpenAI, FakeServer, clients

@@ -13,7 +13,9 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response
 
 from obs import config
-from obs.capture.openai.extract import CallEvent, build_call, chat_stream_output
+from obs.capture.build import build_call
+from obs.capture.events import CallEvent
+from obs.capture.openai.streams import chat_stream_output
 from obs.pricing.prices import Pricer
 from obs.records import LLMCall
 from obs.serialize import RawJson

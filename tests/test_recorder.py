@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 import obs
 from obs import config
-from obs.capture.openai.extract import CallEvent
+from obs.capture.events import CallEvent
 from obs.records import Span
 from obs.store.store import Store
 from tests import fake_openai

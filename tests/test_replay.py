@@ -10,7 +10,7 @@ import openai
 import pytest
 import sqlalchemy as sa
 
-from obs.capture.openai import instrument
+from obs.capture.openai import instrument, recording
 from obs.demo.provider import DemoProvider
 from obs.recorder.queue import Recorder
 from obs.records import CallContent, LLMCall
@@ -201,7 +201,7 @@ def test_a_responses_api_call_is_replayed_through_the_responses_api(
     response = client.responses.create(model="gpt-5-mini", instructions=SYSTEM, input=QUESTION, temperature=0)
     assert recorder.flush(10)
     recorder.shutdown(timeout=1)
-    original_id = instrument.response_ids.resolve(response.id)
+    original_id = recording.response_ids.resolve(response.id)
     assert original_id is not None and original_id != response.id
     same = replay_call(store, original_id, provider=local)
     assert not same.comparison.changed and same.replay.content and same.replay.content.system_prompt == SYSTEM

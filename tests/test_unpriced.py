@@ -18,7 +18,8 @@ import obs
 from obs import config
 from obs.alerts import engine
 from obs.alerts.rules import DEFAULT_RULES, Rule
-from obs.capture.openai.extract import CallEvent, build_call
+from obs.capture.build import build_call
+from obs.capture.events import CallEvent
 from obs.cli.main import main
 from obs.demo.run import run_demo
 from obs.pricing.prices import Pricer, Usage

@@ -28,7 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from obs import config
-from obs.capture.openai.extract import CallEvent, build_call
+from obs.capture.build import build_call
+from obs.capture.events import CallEvent
 from obs.pricing.prices import Pricer, default_pricer
 from obs.privacy.policy import Policies
 from obs.recorder.privacy import PrivacyStep

@@ -1,0 +1,75 @@
+"""What an openai request says in a record's terms: its messages, system prompt and model parameters.
+
+Pure functions over the request as the provider got it (the JSON body the client sent, or the arguments);
+the table in ``obs.capture.build`` says which of them each API uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from obs.serialize import plain
+
+#: Request keys that are content (stored apart) or transport details, not model parameters.
+_CONTENT_KEYS = frozenset({"messages", "tools", "input", "instructions", "functions"})
+_SECRET_KEYS = frozenset({"extra_headers"})
+
+
+def chat_messages(request: Mapping[str, Any]) -> Any:
+    """The messages of a chat request."""
+    return request.get("messages")
+
+
+def input_items(request: Mapping[str, Any]) -> Any:
+    """The ``input`` of a Responses API or embeddings request, stored as its messages."""
+    return request.get("input")
+
+
+def system_message(request: Mapping[str, Any]) -> str | None:
+    """The text of the first system or developer message."""
+    for message in request.get("messages") or []:
+        if isinstance(message, Mapping) and message.get("role") in {"system", "developer"}:
+            return _text_of(message.get("content"))
+    return None
+
+
+def instructions(request: Mapping[str, Any]) -> str | None:
+    """The ``instructions`` of a Responses API request, its system prompt."""
+    value = request.get("instructions")
+    return value if isinstance(value, str) else None
+
+
+def _text_of(content: Any) -> str | None:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Iterable):
+        parts = [p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
+        return "\n".join(parts) or None
+    return None
+
+
+def request_params(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The model parameters of a request: everything but its content, with header values redacted."""
+    params: dict[str, Any] = {}
+    for key, value in request.items():
+        if key in _CONTENT_KEYS:
+            continue
+        if key in _SECRET_KEYS and isinstance(value, Mapping):
+            params[key] = {name: "<redacted>" for name in value}
+        elif key == "response_format" and isinstance(value, type):
+            params[key] = f"{value.__module__}.{value.__qualname__}"
+        else:
+            params[key] = plain(value)
+    return params
+
+
+def drop_added_usage(request: dict[str, Any]) -> None:
+    """Take out of ``stream_options`` the ``include_usage`` that obs added (``recording.RecordedCall``)."""
+    options = request.get("stream_options")
+    if isinstance(options, Mapping):
+        options = {k: v for k, v in options.items() if k != "include_usage"}
+        if options:
+            request["stream_options"] = options
+        else:
+            del request["stream_options"]
