@@ -77,7 +77,7 @@ class Recovery:
             return
         self._last_replay_check = now
         try:
-            if not self.spool.pending() and not self._spool_has_own_part():
+            if not self.spool.pending() and not self.spool.has_own_part():
                 return
             for count in self.spool.replay(write):
                 self._count("replayed", count)
@@ -94,10 +94,6 @@ class Recovery:
             files += 1
             self._count("replayed", count)
         return records, files
-
-    def _spool_has_own_part(self) -> bool:
-        part = self.spool._part
-        return part is not None and part.exists()
 
     def spool_records(self, records: list[Record], *, rejected: bool = False) -> None:
         """Append records to the spool (``rejected``: to its ``rejected/`` folder, not replayed); never raises."""

@@ -96,6 +96,10 @@ class Spool:
         self._lock = threading.Lock()
         self._part = None
 
+    def has_own_part(self) -> bool:
+        """Whether this process has an unsealed part file on disk (records it spooled, not yet replayed)."""
+        return self._part is not None and self._part.exists()
+
     def pending(self) -> list[Path]:
         """Sealed files waiting to be replayed, oldest first (seals files of processes that died)."""
         if not self.directory.is_dir():
