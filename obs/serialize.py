@@ -43,17 +43,22 @@ class PlainJson(list[Any]):
     __slots__ = ()
 
 
+#: A provider object dumped as the JSON it came from (what the SDK's ``to_json`` gives): wire names, not Python
+#: ones (``"async"``, not ``"async_"``), and only the fields that were there, not every default.
+_WIRE: dict[str, Any] = {"by_alias": True, "exclude_unset": True, "warnings": False}
+
+
 def json_ready(value: Any) -> Any:
     """A provider object (or a list of them) as RawJson; anything else as ``plain`` gives it."""
     dump_json = getattr(value, "model_dump_json", None)
     if callable(dump_json) and not isinstance(value, type):
         try:
-            return RawJson(dump_json(warnings=False))
+            return RawJson(dump_json(**_WIRE))
         except Exception:
             return to_jsonable(value)
     if isinstance(value, list) and value and all(callable(getattr(v, "model_dump_json", None)) for v in value):
         try:
-            return RawJson("[" + ",".join(v.model_dump_json(warnings=False) for v in value) + "]")
+            return RawJson("[" + ",".join(v.model_dump_json(**_WIRE) for v in value) + "]")
         except Exception:
             return to_jsonable(value)
     return plain(value)
@@ -69,7 +74,7 @@ def plain(value: Any) -> Any:
     model_dump = getattr(value, "model_dump", None)
     if callable(model_dump) and not isinstance(value, type):
         try:
-            return model_dump(mode="json", warnings=False)
+            return model_dump(mode="json", **_WIRE)
         except Exception:
             return to_jsonable(value)
     return value
@@ -122,7 +127,7 @@ def _leaf(value: Any, depth: int, seen: set[int]) -> Any:
     model_dump = getattr(value, "model_dump", None)
     if callable(model_dump) and not isinstance(value, type):  # pydantic v2 models (openai types included)
         try:
-            return _convert(model_dump(mode="json", warnings=False), depth + 1, seen)
+            return _convert(model_dump(mode="json", by_alias=True, warnings=False), depth + 1, seen)
         except Exception:
             pass
     if isinstance(value, bytes | bytearray | memoryview):

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from obs.store.store import Store
+from tests.capture_rig import rig  # noqa: F401 - the wrapped-client rig, a fixture for every test file
 
 POSTGRES_URL = os.environ.get("OBS_TEST_POSTGRES_URL")
 SKIP_POSTGRES = "PostgreSQL tests need OBS_TEST_POSTGRES_URL (a throwaway database; .ci/run creates one and sets it)"
@@ -65,3 +66,4 @@ def open_store() -> Iterator[Callable[..., Store]]:
     yield factory
     for s in opened:
         s.close()
+

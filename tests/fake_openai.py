@@ -131,7 +131,8 @@ def response_object(body: dict[str, Any]) -> dict[str, Any]:
         "status": "completed",
         "model": body["model"],
         "output": [
-            {
+            response_function_call(body)
+            or {
                 "type": "message",
                 "id": "msg_1",
                 "status": "completed",
@@ -156,9 +157,35 @@ def response_object(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def response_function_call(body: dict[str, Any]) -> dict[str, Any] | None:
+    """Responses API tools (``{"type": "function", "name": ...}``) get a function call as the only output."""
+    tools = body.get("tools")
+    if not tools or "name" not in tools[0]:
+        return None
+    return {"type": "function_call", "id": "fc_1", "call_id": "call_fc1", "name": tools[0]["name"],
+            "arguments": '{"city": "Paris"}', "status": "completed"}  # fmt: skip
+
+
 def response_events(body: dict[str, Any]) -> list[dict[str, Any]]:
     final = response_object(body)
-    text = final["output"][0]["content"][0]["text"]
+    item = final["output"][0]
+    if item["type"] == "function_call":
+        started = {**final, "status": "in_progress", "output": [], "usage": None}
+        args = item["arguments"]
+        return [
+            {"type": "response.created", "sequence_number": 0, "response": started},
+            {"type": "response.output_item.added", "sequence_number": 1, "output_index": 0,
+             "item": {**item, "arguments": "", "status": "in_progress"}},
+            {"type": "response.function_call_arguments.delta", "sequence_number": 2, "item_id": "fc_1",
+             "output_index": 0, "delta": args[:5]},
+            {"type": "response.function_call_arguments.delta", "sequence_number": 3, "item_id": "fc_1",
+             "output_index": 0, "delta": args[5:]},
+            {"type": "response.function_call_arguments.done", "sequence_number": 4, "item_id": "fc_1",
+             "output_index": 0, "arguments": args, "name": item["name"]},
+            {"type": "response.output_item.done", "sequence_number": 5, "output_index": 0, "item": item},
+            {"type": "response.completed", "sequence_number": 6, "response": final},
+        ]  # fmt: skip
+    text = item["content"][0]["text"]
     started = {**final, "status": "in_progress", "output": [], "usage": None}
     events: list[dict[str, Any]] = [{"type": "response.created", "sequence_number": 0, "response": started}]
     for i, piece in enumerate((text[:10], text[10:])):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,57 +15,8 @@ import pytest
 import obs
 from obs.capture.events import CallEvent
 from obs.capture.openai import instrument
-from obs.records import LLMCall, Trace
-from obs.store.store import Store
-from tests.fake_openai import FakeOpenAI, FakeServer, clients
-
-USER = [
-    {"role": "system", "content": "You triage tickets."},
-    {"role": "user", "content": "My printer is on fire"},
-]
-WEATHER_TOOL = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-        },
-    }
-]
-
-
-@dataclass
-class Rig:
-    fake: FakeOpenAI
-    client: openai.OpenAI
-    aclient: openai.AsyncOpenAI
-    plain: openai.OpenAI
-    store: Store
-
-    def trace(self, trace_id: str) -> Trace:
-        assert obs.flush(10)
-        found = self.store.get_trace(trace_id)
-        assert found is not None
-        return found
-
-    def only_call(self, trace_id: str) -> LLMCall:
-        calls = self.trace(trace_id).calls
-        assert len(calls) == 1
-        stored = self.store.get_call(calls[0].id)
-        assert stored is not None
-        return stored
-
-
-@pytest.fixture
-def rig(db_url: str, tmp_path: Path) -> Iterator[Rig]:
-    obs.configure(db_url, spool_dir=tmp_path / "spool")
-    fake = FakeOpenAI()
-    sync, async_ = clients(fake)
-    plain, _ = clients(fake)
-    store = Store(db_url)
-    yield Rig(fake, obs.wrap(sync), obs.wrap(async_), plain, store)
-    obs.configure(None)
-    store.close()
+from tests.capture_rig import USER, WEATHER_TOOL, Rig
+from tests.fake_openai import FakeServer
 
 
 def test_chat_completion_is_recorded_with_full_input_output_usage_and_cost(rig: Rig) -> None:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import pydantic
 
 from obs.capture import refusal
 from obs.capture.events import CallEvent, Kind, Output
@@ -128,14 +127,6 @@ def _output(event: CallEvent, api: Api) -> Output:
         response = _parsed_body(event) if api.keeps_body else None
         if response is None:
             return Output()
-    if not isinstance(response, pydantic.BaseModel) and callable(getattr(response, "parse", None)):
-        # client.with_raw_response...: the parsed object is one call away (cached by the SDK, no new request).
-        # A with_streaming_response body the app has not finished reading must not be read from here.
-        if not getattr(response.http_response, "is_closed", False):
-            return Output()
-        response = response.parse()
-        if hasattr(response, "__next__") or hasattr(response, "__anext__"):
-            return Output()  # a raw streamed response: the app reads the stream itself; obs sees no chunks
     return api.output(response)
 
 

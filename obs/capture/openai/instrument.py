@@ -35,6 +35,11 @@ METHODS = (
     MethodDef(("responses",), "create", "responses"),
     MethodDef(("responses",), "parse", "responses"),
     MethodDef(("embeddings",), "create", "embeddings"),
+    # client.beta.chat is a Chat resource of its own (LangChain's structured output streams through it).
+    MethodDef(("beta", "chat", "completions"), "create", "chat"),
+    MethodDef(("beta", "chat", "completions"), "parse", "chat"),
+    MethodDef(("beta", "responses"), "create", "responses"),
+    MethodDef(("beta", "responses"), "parse", "responses"),
 )
 
 _WRAPPED = "__obs_wrapped__"

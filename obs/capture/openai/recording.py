@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import inspect
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -61,7 +62,7 @@ response_ids = ResponseIds()
 class RecordedCall:
     """The caller-thread side of one recorded call."""
 
-    __slots__ = ("enqueue", "event", "http", "kwargs")
+    __slots__ = ("done", "enqueue", "event", "http", "kwargs", "parsed")
 
     def __init__(
         self,
@@ -101,6 +102,9 @@ class RecordedCall:
                 kwargs["stream_options"] = {**(options or {}), "include_usage": True}
                 self.event.usage_added = True
         self.kwargs = kwargs
+        self.done = False
+        #: What ``parse()`` of a raw response gave the caller (``_RawResponse``), so a second call gives it again.
+        self.parsed: tuple[Any, Any] | None = None
 
     def sent(self) -> None:
         """The method returned or raised: keep the request as the provider got it (the JSON body the client
@@ -115,6 +119,9 @@ class RecordedCall:
             event.request = snapshot(event.request)
 
     def finish(self, response: Any = None, error: BaseException | None = None) -> None:
+        if self.done:
+            return
+        self.done = True
         event = self.event
         event.end_ns = clock.perf_ns()
         if event.chunks is None and self.http is not None:
@@ -132,6 +139,8 @@ class RecordedCall:
         self.enqueue(event)
 
     def returned(self, result: Any) -> Any:
+        if _is_raw(result):
+            return _RawResponse.watch(result, self)
         if self.kwargs.get("stream"):
             if hasattr(result, "__aiter__"):
                 return AsyncRecordedStream(result, self)
@@ -139,6 +148,79 @@ class RecordedCall:
                 return RecordedStream(result, self)
         self.finish(result)
         return result
+
+
+def _is_raw(result: Any) -> bool:
+    """``with_raw_response`` / ``with_streaming_response``: the SDK's response wrapper, parsed on demand."""
+    return hasattr(result, "http_response") and callable(getattr(result, "parse", None))
+
+
+class _RawResponse:
+    """A raw response is recorded from what its ``parse()`` gives the caller: the parsed object, or the stream,
+    whose proxy records it when it ends. A body already read (``with_raw_response``) is recorded at once; one
+    closed unparsed (the caller read the bytes itself) is recorded without an output."""
+
+    @staticmethod
+    def watch(raw: Any, call: RecordedCall) -> Any:
+        if raw.http_response.is_closed and not call.kwargs.get("stream"):
+            call.finish(None)  # the writer reads the body the client read
+            return raw
+        parse = raw.parse
+        close: Callable[[], Any] = getattr(raw, "close", None) or _no_close  # the legacy raw response has none
+        if inspect.iscoroutinefunction(parse):
+
+            async def parse_async(*args: Any, **kwargs: Any) -> Any:
+                return _RawResponse.parsed(call, await parse(*args, **kwargs))
+
+            async def close_async() -> None:
+                try:
+                    await close()
+                finally:
+                    _RawResponse.closed(call)
+
+            raw.parse = parse_async
+            if close is not _no_close:
+                raw.close = close_async
+        else:
+
+            def parse_sync(*args: Any, **kwargs: Any) -> Any:
+                return _RawResponse.parsed(call, parse(*args, **kwargs))
+
+            def close_sync() -> None:
+                try:
+                    close()
+                finally:
+                    _RawResponse.closed(call)
+
+            raw.parse = parse_sync
+            if close is not _no_close:
+                raw.close = close_sync
+        return raw
+
+    @staticmethod
+    def parsed(call: RecordedCall, parsed: Any) -> Any:
+        try:
+            if call.parsed is not None and call.parsed[0] is parsed:
+                return call.parsed[1]  # the SDK caches what it parsed: so do we
+            given = call.returned(parsed)
+            call.parsed = (parsed, given)
+            return given
+        except Exception:  # recording must never break the call
+            return parsed
+
+    @staticmethod
+    def closed(call: RecordedCall) -> None:
+        if call.done:
+            return
+        stream = call.parsed[1] if call.parsed is not None else None
+        if isinstance(stream, _StreamRecording):
+            stream._finish(abandoned=True)
+        else:
+            safely(call.finish, None)
+
+
+def _no_close() -> None:
+    pass
 
 
 def _attrs(given: Mapping[str, Any]) -> dict[str, Any]:
@@ -162,12 +244,25 @@ def _is_usage_only(chunk: Any) -> bool:
     return getattr(chunk, "usage", None) is not None and not getattr(chunk, "choices", None)
 
 
+#: Responses API stream events that carry the first generated output: text, a refusal, a tool call's arguments.
+_FIRST_TOKEN_EVENTS = frozenset(
+    {
+        "response.output_text.delta",
+        "response.refusal.delta",
+        "response.function_call_arguments.delta",
+        "response.custom_tool_call_input.delta",
+        "response.audio.delta",
+        "response.audio.transcript.delta",
+    }
+)
+
+
 def _has_first_token(chunk: Any) -> bool:
     for choice in getattr(chunk, "choices", None) or ():
         delta = getattr(choice, "delta", None)
         if delta is not None and (delta.content or delta.tool_calls or getattr(delta, "refusal", None)):
             return True
-    return getattr(chunk, "type", None) == "response.output_text.delta"
+    return getattr(chunk, "type", None) in _FIRST_TOKEN_EVENTS
 
 
 class _StreamRecording:

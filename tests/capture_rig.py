@@ -1,0 +1,63 @@
+"""The wrapped-client test rig: the real openai clients, the fake at the HTTP layer, a real store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import openai
+import pytest
+
+import obs
+from obs.records import LLMCall, Trace
+from obs.store.store import Store
+from tests.fake_openai import FakeOpenAI, clients
+
+USER = [
+    {"role": "system", "content": "You triage tickets."},
+    {"role": "user", "content": "My printer is on fire"},
+]
+WEATHER_TOOL = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+]
+
+
+@dataclass
+class Rig:
+    fake: FakeOpenAI
+    client: openai.OpenAI
+    aclient: openai.AsyncOpenAI
+    plain: openai.OpenAI
+    store: Store
+
+    def trace(self, trace_id: str) -> Trace:
+        assert obs.flush(10)
+        found = self.store.get_trace(trace_id)
+        assert found is not None
+        return found
+
+    def only_call(self, trace_id: str) -> LLMCall:
+        calls = self.trace(trace_id).calls
+        assert len(calls) == 1
+        stored = self.store.get_call(calls[0].id)
+        assert stored is not None
+        return stored
+
+
+@pytest.fixture
+def rig(db_url: str, tmp_path: Path) -> Iterator[Rig]:
+    obs.configure(db_url, spool_dir=tmp_path / "spool")
+    fake = FakeOpenAI()
+    sync, async_ = clients(fake)
+    plain, _ = clients(fake)
+    store = Store(db_url)
+    yield Rig(fake, obs.wrap(sync), obs.wrap(async_), plain, store)
+    obs.configure(None)
+    store.close()
