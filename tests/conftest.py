@@ -66,4 +66,3 @@ def open_store() -> Iterator[Callable[..., Store]]:
     yield factory
     for s in opened:
         s.close()
-
