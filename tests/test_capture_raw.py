@@ -136,3 +136,13 @@ def test_async_beta_parse_is_recorded(rig: Rig) -> None:
         parsed = asyncio.run(run())
     call = rig.only_call(t.trace_id)
     assert call.content is not None and call.content.output_text == parsed.choices[0].message.content  # type: ignore[attr-defined]
+
+
+def test_responses_stream_helper_is_recorded(rig: Rig) -> None:
+    helper = rig.client.responses.stream(model="gpt-5-mini", input="Hi", instructions="Be brief")
+    with obs.trace("responses helper") as t, helper as stream:
+        text = "".join(e.delta for e in stream if e.type == "response.output_text.delta")
+        final = stream.get_final_response()
+    call = rig.only_call(t.trace_id)
+    assert call.stream and call.content is not None and call.content.output_text == text == final.output_text
+    assert call.content.system_prompt == "Be brief" and call.latency_ms_first_token is not None
