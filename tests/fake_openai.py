@@ -187,12 +187,20 @@ def response_events(body: dict[str, Any]) -> list[dict[str, Any]]:
         ]  # fmt: skip
     text = item["content"][0]["text"]
     started = {**final, "status": "in_progress", "output": [], "usage": None}
-    events: list[dict[str, Any]] = [{"type": "response.created", "sequence_number": 0, "response": started}]
+    empty = {"type": "output_text", "text": "", "annotations": []}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "sequence_number": 0, "response": started},
+        {"type": "response.output_item.added", "sequence_number": 1, "output_index": 0,
+         "item": {**item, "status": "in_progress", "content": []}},
+        {"type": "response.content_part.added", "sequence_number": 2, "item_id": "msg_1", "output_index": 0,
+         "content_index": 0, "part": empty},
+    ]  # fmt: skip
     for i, piece in enumerate((text[:10], text[10:])):
         events.append(
-            {"type": "response.output_text.delta", "sequence_number": i + 1, "item_id": "msg_1",
+            {"type": "response.output_text.delta", "sequence_number": i + 3, "item_id": "msg_1",
              "output_index": 0, "content_index": 0, "delta": piece, "logprobs": []}
         )  # fmt: skip
+    events.append({"type": "response.output_item.done", "sequence_number": 8, "output_index": 0, "item": item})
     events.append({"type": "response.completed", "sequence_number": 9, "response": final})
     return events
 

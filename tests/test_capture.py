@@ -218,7 +218,7 @@ def test_responses_api_and_its_stream_are_recorded(rig: Rig) -> None:
         whole = rig.client.responses.create(model="gpt-5-mini", input="Summarise this", instructions="Be brief")
         events = list(rig.client.responses.create(model="gpt-5-mini", input="Summarise this", stream=True))
     calls = rig.trace(t.trace_id).calls
-    assert len(calls) == 2 and len(events) == 4
+    assert len(calls) == 2 and len(events) == 7
     for call in calls:
         stored = rig.store.get_call(call.id)
         assert stored is not None and stored.content is not None
