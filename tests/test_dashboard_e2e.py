@@ -5,6 +5,7 @@ Screenshots land in test-artifacts/ (look at them: they are what a reviewer sees
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,6 +101,30 @@ def test_from_overview_through_a_filter_to_a_call_and_its_trace(dashboard: str) 
         expect(page.get_by_text("ms since the trace started")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Retrieved").first).to_be_visible()
         page.screenshot(path=ARTIFACTS / "5-trace.png", full_page=True)
+
+
+def test_the_dashboard_watches_no_files(dashboard: str) -> None:
+    # Streamlit's watcher (watchdog, inotify) sees every open of every file near the app, a virtualenv inside the
+    # checkout included; under load its queue overflowed and its warnings, on a full stdout, stopped the server.
+    from playwright.sync_api import expect
+
+    with browser_page() as page:  # a session runs the app: Streamlit would start watching its files now
+        page.goto(f"{dashboard}/Calls?window=30d")
+        expect(page.get_by_text("Time window")).to_be_visible(timeout=30_000)
+    port = dashboard.rsplit(":", 1)[1]
+    pids = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _serves(p, port)]
+    assert pids, f"no process serves port {port}"
+    for pid in pids:
+        links = [os.readlink(fd) for fd in (pid / "fd").iterdir() if fd.is_symlink()]
+        assert not [link for link in links if "inotify" in link], f"{pid.name} watches files: {links}"
+
+
+def _serves(proc: Path, port: str) -> bool:
+    try:
+        argv = (proc / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"obs.cli.dashboard_server" in argv and port.encode() in argv
 
 
 def test_a_planted_alert_leads_in_two_clicks_to_the_calls_behind_it(dashboard: str) -> None:

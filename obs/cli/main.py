@@ -153,9 +153,12 @@ def dashboard(database_url: str | None, host: str, port: int) -> None:
     Store(database_url).close()  # a wrong URL fails here, with one line, not in the browser
     click.echo(f"Dashboard: http://{host}:{port}  (Ctrl+C stops it)")
     # -P: obs is imported from where this process found it, never from a folder named obs in the working directory.
+    # No file watcher: it is for editing an app, and watchdog's inotify watches see every open of every file near
+    # the app (a virtualenv inside the checkout), overflow under load and block the server on their warnings.
     command = [
         sys.executable, "-P", "-m", "obs.cli.dashboard_server", str(config.APP_PATH), "--server.address", host,
         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
     ]  # fmt: skip
     # exec, not a child process: a supervisor's (or a test's) SIGTERM then stops Streamlit itself, never orphans it;
     # obs.cli.dashboard_server makes sure it stops within config.DASHBOARD_STOP_TIMEOUT_S. The working directory stays
