@@ -61,6 +61,8 @@ class LLMCall:
     completion_tokens: int | None = None
     cached_tokens: int | None = None
     reasoning_tokens: int | None = None
+    #: Prompt tokens written to the provider's prompt cache (Anthropic bills them at their own rate).
+    cache_write_tokens: int | None = None
     cost_usd: Decimal | None = None
     latency_ms: int | None = None
     latency_ms_first_token: int | None = None

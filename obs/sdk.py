@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from obs import clock, config
+from obs.capture import recording
+from obs.capture.anthropic import instrument as anthropic
 from obs.capture.context import SpanHandle, current, observe_decorator
 from obs.capture.events import CallEvent
-from obs.capture.openai import instrument, recording
+from obs.capture.openai import instrument
 from obs.privacy.policy import Policies
 from obs.recorder.queue import Recorder, RecorderStats
 from obs.records import Feedback, Span, new_span_id
@@ -71,9 +73,12 @@ def _enqueue(event: CallEvent | Span | Feedback) -> None:
 
 
 def wrap(client: C) -> C:
-    """Record every chat, responses and embeddings call of an OpenAI, AsyncOpenAI or Azure client."""
+    """Record every call of a client: chat, responses and embeddings of an OpenAI, AsyncOpenAI or Azure client;
+    messages of an Anthropic or AsyncAnthropic client (the same object is returned)."""
     if config.enabled():
         recorder().start_if_spooled()
+    if type(client).__module__.split(".", 1)[0] == "anthropic":
+        return anthropic.wrap(client, _enqueue)
     return instrument.wrap(client, _enqueue)
 
 

@@ -1,4 +1,4 @@
-"""The wrapped-client test rig: the real openai clients, the fake at the HTTP layer, a real store."""
+"""The wrapped-client test rigs: the real openai (or anthropic) clients, a fake at the HTTP layer, a real store."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import anthropic
 import openai
 import pytest
 
 import obs
 from obs.records import LLMCall, Trace
 from obs.store.store import Store
+from tests import fake_anthropic
+from tests.fake_anthropic import FakeAnthropic
 from tests.fake_openai import FakeOpenAI, clients
 
 USER = [
@@ -59,5 +62,27 @@ def rig(db_url: str, tmp_path: Path) -> Iterator[Rig]:
     plain, _ = clients(fake)
     store = Store(db_url)
     yield Rig(fake, obs.wrap(sync), obs.wrap(async_), plain, store)
+    obs.configure(None)
+    store.close()
+
+
+@dataclass
+class AnthropicRig(Rig):
+    fake: FakeAnthropic  # type: ignore[assignment]
+    client: anthropic.Anthropic  # type: ignore[assignment]
+    aclient: anthropic.AsyncAnthropic  # type: ignore[assignment]
+    plain: anthropic.Anthropic  # type: ignore[assignment]
+    #: An unwrapped async client on the same fake, for comparisons.
+    aplain: anthropic.AsyncAnthropic
+
+
+@pytest.fixture
+def anthropic_rig(db_url: str, tmp_path: Path) -> Iterator[AnthropicRig]:
+    obs.configure(db_url, spool_dir=tmp_path / "spool")
+    fake = FakeAnthropic()
+    sync, async_ = fake_anthropic.clients(fake)
+    plain, aplain = fake_anthropic.clients(fake)
+    store = Store(db_url)
+    yield AnthropicRig(fake, obs.wrap(sync), obs.wrap(async_), plain, store, aplain)
     obs.configure(None)
     store.close()

@@ -139,3 +139,44 @@ def test_fast_path_agrees_with_genai_prices_own_calculation(model: str, usage: U
         provider_id="openai",
     ).total_price
     assert Pricer().cost(model, usage, provider="openai") == expected
+
+
+@pytest.mark.parametrize("model", ["claude-haiku-4-5", "claude-opus-4-1", "claude-sonnet-4-5", "claude-sonnet-4"])
+@pytest.mark.parametrize(
+    "usage",
+    [
+        Usage(1234, 156),
+        Usage(9000, 300, cached_tokens=6000, reasoning_tokens=120, cache_write_tokens=2000),
+        Usage(250_000, 4000, cached_tokens=100_000, cache_write_tokens=50_000),
+    ],
+)
+def test_anthropic_cache_writes_and_reads_are_priced_as_genai_prices_prices_them(model: str, usage: Usage) -> None:
+    import genai_prices
+
+    expected = genai_prices.calc_price(
+        genai_prices.Usage(
+            input_tokens=usage.prompt_tokens,
+            cache_read_tokens=usage.cached_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            output_tokens=usage.completion_tokens,
+        ),
+        model,
+        provider_id="anthropic",
+    ).total_price
+    assert Pricer().cost(model, usage, provider="anthropic") == expected
+
+
+def test_a_cache_write_costs_more_than_an_uncached_token_and_a_read_less() -> None:
+    # claude-haiku-4-5: $1 input, $1.25 cache write, $0.10 cache read, $5 output per million tokens.
+    plain = Pricer().cost("claude-haiku-4-5", Usage(1_000_000, 0), provider="anthropic")
+    written = Pricer().cost("claude-haiku-4-5", Usage(1_000_000, 0, cache_write_tokens=1_000_000), provider="anthropic")
+    read = Pricer().cost("claude-haiku-4-5", Usage(1_000_000, 0, cached_tokens=1_000_000), provider="anthropic")
+    assert (plain, written, read) == (Decimal("1"), Decimal("1.25"), Decimal("0.1"))
+
+
+def test_an_override_can_price_cache_writes(tmp_path: Path) -> None:
+    path = tmp_path / "prices.toml"
+    path.write_text('[models."my-claude"]\ninput = 2.0\noutput = 10.0\ncached_input = 0.2\ncache_write = 2.5\n')
+    pricer = Pricer(load_overrides(path))
+    cost = pricer.cost("my-claude", Usage(1_000_000, 0, cached_tokens=200_000, cache_write_tokens=400_000))
+    assert cost == Decimal("0.4") * 2 + Decimal("0.2") * Decimal("0.2") + Decimal("0.4") * Decimal("2.5")

@@ -10,7 +10,8 @@ import openai
 import pytest
 import sqlalchemy as sa
 
-from obs.capture.openai import instrument, recording
+from obs.capture import recording
+from obs.capture.openai import instrument
 from obs.demo.provider import DemoProvider
 from obs.recorder.queue import Recorder
 from obs.records import CallContent, LLMCall

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from obs.capture import refusal
+from obs.capture.anthropic import messages
 from obs.capture.events import CallEvent, Kind, Output
 from obs.capture.openai.chat import chat_output
 from obs.capture.openai.embeddings import embeddings_output
@@ -56,6 +57,9 @@ APIS: dict[Kind, Api] = {
     "responses": Api(responses_output, responses_stream_output, input_items, instructions, request_params),
     # Embeddings: the input is stored as the messages; there are no messages to find a system prompt in.
     "embeddings": Api(embeddings_output, None, input_items, system_message, request_params, keeps_body=False),
+    "messages": Api(
+        messages.message_output, messages.stream_output, messages.messages, messages.system_prompt, messages.params
+    ),
 }
 
 
@@ -76,7 +80,7 @@ def build_call(event: CallEvent, pricer: Pricer, refusal_patterns: Iterable[str]
         parent_id=event.parent_id,
         ts=event.ts,
         model=model,
-        user_id=attrs.get("user_id") or _str_or_none(request.get("user") or request.get("safety_identifier")),
+        user_id=attrs.get("user_id") or _request_user(request),
         session_id=attrs.get("session_id"),
         tenant_id=attrs.get("tenant_id"),
         feature=attrs.get("feature"),
@@ -92,6 +96,7 @@ def build_call(event: CallEvent, pricer: Pricer, refusal_patterns: Iterable[str]
         completion_tokens=out.usage.completion_tokens if out.usage else None,
         cached_tokens=out.usage.cached_tokens if out.usage else None,
         reasoning_tokens=out.usage.reasoning_tokens if out.usage else None,
+        cache_write_tokens=out.usage.cache_write_tokens if out.usage and out.usage.cache_write_tokens else None,
         cost_usd=pricer.cost(model, out.usage, response_model=out.response_model, provider=event.provider, ts=event.ts),
         latency_ms=latency,
         latency_ms_first_token=_ms(event.first_token_ns - event.start_ns) if event.first_token_ns else None,
@@ -198,6 +203,13 @@ def _ms(ns: int) -> int:
 
 def _float_or_none(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _request_user(request: Mapping[str, Any]) -> str | None:
+    """The end user a request names: OpenAI's ``user`` / ``safety_identifier``, Anthropic's ``metadata.user_id``."""
+    metadata = request.get("metadata")
+    user = metadata.get("user_id") if isinstance(metadata, Mapping) else None
+    return _str_or_none(request.get("user") or request.get("safety_identifier") or user)
 
 
 def _str_or_none(value: Any) -> str | None:

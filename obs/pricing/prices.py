@@ -3,8 +3,9 @@
 A call whose model cannot be priced, or whose token counts are unknown, costs ``None``, never a fake $0. It is
 *unpriced* when it used the model; a call that failed before any usage (a 429, say) has no cost because it had
 no usage, and is not unpriced (``obs.records.cost_state``; sql/_unpriced.sql is the same test). Token counts
-follow OpenAI's billing semantics: ``prompt_tokens`` includes the ``cached_tokens`` read from the prompt cache,
-``completion_tokens`` includes the ``reasoning_tokens``.
+follow OpenAI's billing semantics: ``prompt_tokens`` includes the ``cached_tokens`` read from the prompt cache and
+the ``cache_write_tokens`` written to it (Anthropic bills writes at their own rate), ``completion_tokens``
+includes the ``reasoning_tokens``.
 """
 
 from __future__ import annotations
@@ -43,21 +44,27 @@ class Usage:
     completion_tokens: int
     cached_tokens: int = 0
     reasoning_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class ModelPrice:
-    """A user's price for a model, in dollars per million tokens."""
+    """A user's price for a model, in dollars per million tokens (cache reads and writes at the input rate
+    unless they have their own)."""
 
     input: Decimal
     output: Decimal
     cached_input: Decimal | None = None
+    cache_write: Decimal | None = None
 
     def cost(self, usage: Usage) -> Decimal:
         cached = min(usage.cached_tokens, usage.prompt_tokens)
+        written = min(usage.cache_write_tokens, usage.prompt_tokens - cached)
         cached_rate = self.input if self.cached_input is None else self.cached_input
+        write_rate = self.input if self.cache_write is None else self.cache_write
+        uncached = usage.prompt_tokens - cached - written
         return (
-            (usage.prompt_tokens - cached) * self.input + cached * cached_rate + usage.completion_tokens * self.output
+            uncached * self.input + cached * cached_rate + written * write_rate + usage.completion_tokens * self.output
         ) / MILLION
 
 
@@ -103,9 +110,11 @@ def library_cost(
     rates = _flat_rates(model, provider, hour)
     if rates is not None:
         return rates.cost(usage)
+    cached = min(usage.cached_tokens, usage.prompt_tokens)
     gp_usage = genai_prices.Usage(
         input_tokens=usage.prompt_tokens,
-        cache_read_tokens=min(usage.cached_tokens, usage.prompt_tokens),
+        cache_read_tokens=cached,
+        cache_write_tokens=min(usage.cache_write_tokens, usage.prompt_tokens - cached),
         output_tokens=usage.completion_tokens,
     )
     found = _find(model, provider)
@@ -132,7 +141,8 @@ def _find(model: str, provider: str | None) -> tuple[Any, Any] | None:
 
 @functools.lru_cache(maxsize=4096)
 def _flat_rates(model: str, provider: str | None, hour: datetime) -> ModelPrice | None:
-    """The model's token prices at that hour when they are flat per-token rates (the common case).
+    """The model's token prices at that hour when they are flat per-token rates (the common case; a 1-hour cache
+    write rate does not count: obs records cache writes as one count, priced at the 5-minute rate).
 
     genai-prices' general calculation costs ~45 us a call; flat input / cache-read / output rates give the same
     number with one multiplication each (a test checks they agree). Tiered or other prices return None and go
@@ -152,16 +162,18 @@ def _flat_rates(model: str, provider: str | None, hour: datetime) -> ModelPrice 
         input=rates["input_mtok"] or Decimal(0),
         output=rates["output_mtok"] or Decimal(0),
         cached_input=rates["cache_read_mtok"],
+        cache_write=rates["cache_write_mtok"],
     )
 
 
-_FLAT_KEYS = ("input_mtok", "cache_read_mtok", "output_mtok")
+_FLAT_KEYS = ("input_mtok", "cache_read_mtok", "cache_write_mtok", "output_mtok")
 #: Price keys that would apply to a text call's tokens; if a model has any of these, the library prices it.
-_TOKEN_KEYS = frozenset({"cache_write_mtok", "input_audio_mtok", "output_audio_mtok", "requests_kcount"})
+_TOKEN_KEYS = frozenset({"input_audio_mtok", "output_audio_mtok", "requests_kcount"})
 
 
 def load_overrides(path: Path) -> dict[str, ModelPrice]:
-    """Read a TOML or JSON price file: ``{model: {input, output, cached_input?}}`` in $ per million tokens."""
+    """Read a TOML or JSON price file: ``{model: {input, output, cached_input?, cache_write?}}`` in $ per million
+    tokens."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -179,7 +191,7 @@ def load_overrides(path: Path) -> dict[str, ModelPrice]:
 def _model_price(path: Path, name: str, entry: Any) -> ModelPrice:
     if not isinstance(entry, dict):
         raise PriceFileError(f"{path}: model {name!r} needs input and output prices")
-    unknown = set(entry) - {"input", "output", "cached_input"}
+    unknown = set(entry) - {"input", "output", "cached_input", "cache_write"}
     if unknown:
         raise PriceFileError(f"{path}: model {name!r} has unknown keys {sorted(unknown)}")
     for key in ("input", "output"):

@@ -70,6 +70,7 @@ def recost(
                     completion_tokens=row["completion_tokens"],
                     cached_tokens=row["cached_tokens"] or 0,
                     reasoning_tokens=row["reasoning_tokens"] or 0,
+                    cache_write_tokens=row["cache_write_tokens"] or 0,
                 ),
                 response_model=row["response_model"],
                 provider=row["provider"],

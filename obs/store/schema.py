@@ -120,6 +120,7 @@ llm_calls = Table(
     Column("source", Text, nullable=False, default="sdk"),
     Column("replay_of", Text),
     Column("privacy_policy", Text),  # the privacy policy the call was stored under (migration 0004)
+    Column("cache_write_tokens", Integer),  # prompt tokens written to the provider's cache (migration 0011)
     Index(None, "ts"),
     Index(None, "trace_id"),
     Index(None, "feature", "ts"),

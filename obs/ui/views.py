@@ -127,7 +127,7 @@ def call_detail(call: LLMCall, filters: Filters, *, narrow: bool = False) -> Non
     st.markdown(f"{_when(call.ts)} · model **{call.model}** → `{call.response_model or '—'}` · {who}")
     cols = st.columns(6) if not narrow else [*st.columns(3), *st.columns(3)]
     cols[0].metric("Prompt tokens", _num(call.prompt_tokens), help="Including cached tokens")
-    cols[1].metric("Cached", _num(call.cached_tokens))
+    cols[1].metric("Cached", _num(call.cached_tokens), help="Prompt tokens read from the provider's prompt cache")
     cols[2].metric("Completion", _num(call.completion_tokens), help="Including reasoning tokens")
     cols[3].metric("Reasoning", _num(call.reasoning_tokens))
     cols[4].metric("First token", "—" if call.latency_ms_first_token is None else f"{call.latency_ms_first_token:,} ms")
@@ -138,6 +138,7 @@ def call_detail(call: LLMCall, filters: Filters, *, narrow: bool = False) -> Non
         f"finish reason **{call.finish_reason or '—'}**",
         f"streamed **{'yes' if call.stream else 'no'}**",
         f"refusal **{'yes' if call.is_refusal else 'no'}**",
+        *([f"written to the prompt cache **{call.cache_write_tokens:,}** tokens"] if call.cache_write_tokens else []),
         f"feedback **{call.user_feedback or '—'}**",
         f"content **{call.content_state}**" + (f" (policy `{call.privacy_policy}`)" if call.privacy_policy else ""),
     ]
@@ -207,7 +208,7 @@ def _text(content: Any) -> str:
         for part in content:
             if isinstance(part, dict) and part.get("type") == "text":
                 parts.append(str(part.get("text", "")))
-            elif isinstance(part, dict) and part.get("type") == "image_url":
+            elif isinstance(part, dict) and part.get("type") in {"image_url", "image"}:
                 parts.append("*(image)*")
             else:
                 parts.append(json.dumps(part)[:500])

@@ -1,3 +1,3 @@
-"""The openai Python SDK: which client methods are wrapped (``instrument``, a table of definitions), the
-caller-side recording of a call and its streams (``recording``), and the pure extractors that read its requests
-(``request``), whole responses (``chat``, ``responses``, ``embeddings``) and streamed chunks (``streams``)."""
+"""The openai Python SDK: which client methods are wrapped (``instrument``, a table of definitions), and the pure
+extractors that read its requests (``request``), whole responses (``chat``, ``responses``, ``embeddings``) and
+streamed chunks (``streams``)."""

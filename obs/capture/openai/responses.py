@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from obs.capture.events import Output
-from obs.capture.openai.fields import get
+from obs.capture.fields import get
 from obs.pricing.prices import Usage
 
 

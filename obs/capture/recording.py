@@ -1,7 +1,7 @@
 """One recorded call on the caller's thread: the ``CallEvent`` it fills in, and the stream proxies that collect
 the chunks a streamed call yields.
 
-``instrument`` starts a ``RecordedCall`` when a wrapped method is called; the call snapshots the request,
+``stainless`` starts a ``RecordedCall`` when a wrapped method is called; the call snapshots the request,
 stamps ids and times, and enqueues its event when the method returns, raises, or its stream ends.
 """
 
@@ -94,7 +94,7 @@ class RecordedCall:
             source=given.get("source") or "sdk",
             replay_of=given.get("replay_of"),
         )
-        #: (httpx request, httpx response) of the last attempt, seen by the client's ``send`` (instrument._watch_http).
+        #: (httpx request, httpx response) of the last attempt, seen by the client's ``send`` (stainless._watch_http).
         self.http: tuple[Any, Any] | None = None
         if kind == "chat" and kwargs.get("stream") and config.REQUEST_STREAM_USAGE:
             options = kwargs.get("stream_options")
@@ -243,9 +243,11 @@ def _is_usage_only(chunk: Any) -> bool:
     return getattr(chunk, "usage", None) is not None and not getattr(chunk, "choices", None)
 
 
-#: Responses API stream events that carry the first generated output: text, a refusal, a tool call's arguments.
+#: Stream events that carry the first generated output: text, a refusal, a tool call's arguments (Responses
+#: API), or any content block delta, thinking included (Anthropic's Messages API).
 _FIRST_TOKEN_EVENTS = frozenset(
     {
+        "content_block_delta",
         "response.output_text.delta",
         "response.refusal.delta",
         "response.function_call_arguments.delta",
