@@ -226,6 +226,8 @@ ENV_REPLAY_PROVIDER = "OBS_REPLAY_PROVIDER"
 #: The built-in providers. ``demo`` is the loopback demo provider, started inside the process on first use.
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 OPENAI_KEY_ENV = "OPENAI_API_KEY"
+ANTHROPIC_BASE_URL = "https://api.anthropic.com"
+ANTHROPIC_KEY_ENV = "ANTHROPIC_API_KEY"
 DEMO_PROVIDER = "demo"
 #: The in-process demo provider waits this fraction of its simulated latency (1.0 = realistic timings).
 DEMO_REPLAY_SPEED = 1.0

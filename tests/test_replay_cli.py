@@ -72,7 +72,7 @@ def test_replay_mistakes_are_one_line_with_exit_status_1(
         (["replay", call_id, "--provider", "keyed"], "needs an API key: set $OBS_TEST_UNSET_KEY"),
         (
             ["replay", call_id, "--provider", "missing"],
-            "unknown provider 'missing' (known: demo, keyed, local, openai)",
+            "unknown provider 'missing' (known: anthropic, demo, keyed, local, openai)",
         ),
         (["replay", call_id, "--replace", "not in the prompt", "x"], "the system prompt does not contain"),
         (["replay", "--dataset", "none"], "nothing to replay: no calls match dataset none"),

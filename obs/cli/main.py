@@ -112,8 +112,13 @@ def recost_command(database_url: str | None, since: datetime | None) -> None:
 @click.option("--seed", type=int, default=None, help="Seed for a reproducible run.")
 @friendly_errors
 def demo(database_url: str | None, days: int, calls: int, live: int, reset: bool, seed: int | None) -> None:
-    """Fill the store with realistic demo traffic through the real SDK (offline, no API key)."""
-    from obs.demo.run import run_demo
+    """Fill the store with realistic demo traffic through the real SDKs (offline, no API key)."""
+    try:
+        from obs.demo.run import run_demo
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the demo needs the openai and anthropic SDKs ({exc}): pip install 'obs[dashboard]'"
+        ) from None
 
     click.echo(f"Backfilling {calls:,} calls over {days} days through the demo provider (offline)...")
     with click.progressbar(length=calls, label="calls", show_pos=True) as bar:

@@ -1,8 +1,10 @@
 """The demo application: a made-up help desk product ("Flowdesk") using obs exactly as a user would.
 
 Three features: ``help_answer`` (RAG: query rewrite -> retrieval span -> answer, one trace per question),
-``ticket_triage`` (tool calls, then the final answer), ``thread_summary`` (streamed). Prompt versions change over
-time; the planted regressions are real effects of those changes, which the dashboard and alerts should find:
+``ticket_triage`` (tool calls, then the final answer), ``thread_summary`` (streamed). The claude-* models are
+called through the Anthropic SDK (the Messages API), the others through the openai SDK, as a real app would.
+Prompt versions change over time; the planted regressions are real effects of those changes, which the
+dashboard and alerts should find:
 
 * ``help_answer`` prompt v3 (the last 5 days) tells the model to refuse when unsure; claude-haiku-4-5 then
   refuses far more often than before (a refusal-rate regression on one model).
@@ -26,6 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anthropic
 import openai
 
 import obs
@@ -102,7 +105,7 @@ SUMMARY_PROMPT = {
     "v1": "Summarize this support conversation in two sentences.",
     "v2": "Summarize this support conversation as bullet points for the next agent.",
 }
-ROUTE_TOOL = [
+ROUTE_TOOL: list[dict[str, Any]] = [
     {
         "type": "function",
         "function": {
@@ -119,6 +122,24 @@ ROUTE_TOOL = [
         },
     }
 ]
+
+
+#: The same tool as the Messages API takes it (its schema is ``input_schema``).
+CLAUDE_ROUTE_TOOL = [
+    {"name": t["function"]["name"], "description": t["function"]["description"],
+     "input_schema": t["function"]["parameters"]}
+    for t in ROUTE_TOOL
+]  # fmt: skip
+
+
+def _is_claude(model: str) -> bool:
+    return model.startswith("claude")
+
+
+def _text_of(blocks: Any) -> str | None:
+    """The text of a Message's text blocks (None when it has none)."""
+    texts = [block.text for block in blocks if block.type == "text"]
+    return "".join(texts) if texts else None
 
 
 @dataclass(frozen=True)
@@ -162,9 +183,10 @@ def era(day: datetime, now: datetime) -> Era:
 class DemoApp:
     """The application code: what an obs user writes."""
 
-    def __init__(self, client: openai.OpenAI, rng: random.Random) -> None:
-        # Typed loosely: the obs= keyword (attributes for one call) is not in openai's signatures.
+    def __init__(self, client: openai.OpenAI, claude: anthropic.Anthropic, rng: random.Random) -> None:
+        # Typed loosely: the obs= keyword (attributes for one call) is not in the SDKs' signatures.
         self.client: Any = obs.wrap(client)
+        self.claude: Any = obs.wrap(claude)
         self.chunks = load_chunks()
         self.rng = rng
 
@@ -189,16 +211,22 @@ class DemoApp:
             context = "\n\n".join(f"[{c.doc}] {c.text}" for c in found)
             if user == BIG_SPENDER:  # pastes whole documents into every question
                 context += "\n\n" + "\n".join(c.text for c in self.chunks)
-            answer = self.client.chat.completions.create(
-                model=model,
-                messages=[
-                    {"role": "system", "content": ANSWER_PROMPTS[e.answer_prompt] + "\n\nContext:\n" + context},
-                    {"role": "user", "content": question},
-                ],
-                temperature=0.3,
-                obs={"parent_id": rewrite.id},
-            )
-            text: str | None = answer.choices[0].message.content
+            system = ANSWER_PROMPTS[e.answer_prompt] + "\n\nContext:\n" + context
+            text: str | None
+            if _is_claude(model):
+                answer = self.claude.messages.create(
+                    model=model, max_tokens=1024, system=system, messages=[{"role": "user", "content": question}],
+                    extra_body={"temperature": 0.3}, obs={"parent_id": rewrite.id},
+                )  # fmt: skip
+                text = _text_of(answer.content)
+            else:
+                answer = self.client.chat.completions.create(
+                    model=model,
+                    messages=[{"role": "system", "content": system}, {"role": "user", "content": question}],
+                    temperature=0.3,
+                    obs={"parent_id": rewrite.id},
+                )
+                text = answer.choices[0].message.content
             t.set_output(text)
         self._feedback(user, answer, text, when, now)
         return text
@@ -206,6 +234,8 @@ class DemoApp:
     def ticket_triage(self, user: str | None, tenant: str, ticket: str, model: str) -> str | None:
         """Tool calling: the model picks a team and priority, the app routes, the model confirms."""
         with obs.trace("ticket_triage", user_id=user, tenant_id=tenant, feature="ticket_triage", prompt_version="v2"):
+            if _is_claude(model):
+                return self._claude_triage(ticket, model)
             messages: list[dict[str, Any]] = [
                 {"role": "system", "content": TRIAGE_PROMPT},
                 {"role": "user", "content": ticket},
@@ -226,6 +256,28 @@ class DemoApp:
             final = self.client.chat.completions.create(model=model, messages=messages, tools=ROUTE_TOOL)
             return str(final.choices[0].message.content)
 
+    def _claude_triage(self, ticket: str, model: str) -> str | None:
+        """Tool use through the Messages API: the tool's result goes back as a block of a user message."""
+        messages: list[dict[str, Any]] = [{"role": "user", "content": ticket}]
+        first = self.claude.messages.create(
+            model=model, max_tokens=1024, system=TRIAGE_PROMPT, messages=messages, tools=CLAUDE_ROUTE_TOOL
+        )
+        call = next((block for block in first.content if block.type == "tool_use"), None)
+        if call is None:
+            return _text_of(first.content)
+        with obs.span("route_ticket", kind="tool", input=call.input) as span:
+            routed = {**call.input, "queue_position": self.rng.randrange(1, 40)}
+            span.set_output(routed)
+        messages += [
+            {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in first.content]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id,
+                                          "content": json.dumps(routed)}]},
+        ]  # fmt: skip
+        final = self.claude.messages.create(
+            model=model, max_tokens=1024, system=TRIAGE_PROMPT, messages=messages, tools=CLAUDE_ROUTE_TOOL
+        )
+        return _text_of(final.content)
+
     def thread_summary(
         self, user: str | None, tenant: str, thread: str, when: datetime, now: datetime, model: str
     ) -> str:
@@ -233,6 +285,11 @@ class DemoApp:
         e = era(when, now)
         with obs.trace("thread_summary", user_id=user, tenant_id=tenant, feature="thread_summary",
                        prompt_version=e.summary_prompt):  # fmt: skip
+            if _is_claude(model):  # the SDK's stream helper, read as it is written
+                system = SUMMARY_PROMPT[e.summary_prompt]
+                messages = [{"role": "user", "content": thread}]
+                with self.claude.messages.stream(model=model, max_tokens=1024, system=system, messages=messages) as s:
+                    return "".join(s.text_stream)
             stream = self.client.chat.completions.create(
                 model=model,
                 messages=[

@@ -1,9 +1,10 @@
-"""The demo provider: an OpenAI-compatible HTTP server on loopback that needs no key and no internet.
+"""The demo provider: an OpenAI- and Anthropic-compatible HTTP server on loopback, no key and no internet.
 
 It serves what ``obs.demo.replies`` decides (the answer, its usage and its latency) and spends that latency on
 a clock: a virtual one is advanced, a real one is waited. During a slow spell (an incident the demo plants in the
 past) every answer takes ``SLOW_SPELL_FACTOR`` times as long. Endpoints: ``POST /v1/chat/completions``
-(streaming, tool calls), ``POST /v1/responses``, ``GET /v1/models``.
+(streaming, tool calls), ``POST /v1/responses``, ``POST /v1/messages`` (Anthropic's Messages API: streaming,
+tool use, prompt cache reads and writes; its planted 500s are 529 "overloaded"), ``GET /v1/models``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,22 @@ from datetime import datetime
 from typing import Any
 
 from obs.clock import Clock, VirtualClock
-from obs.demo.replies import CREATED, MODELS, Plan, chunks, completion, error_body, plan, response
+from obs.demo.replies import (
+    CREATED,
+    MODELS,
+    Plan,
+    chunks,
+    completion,
+    error_body,
+    message,
+    message_error_body,
+    message_events,
+    plan,
+    response,
+)
+
+#: The routes answered, by the end of their path.
+_ROUTES = ("/chat/completions", "/responses", "/messages")
 
 #: How much slower every answer is during a slow spell. Spells are moments in time, not properties of a request:
 #: slowness tied to a request's content would repeat with every ask of it and make a p95 flap.
@@ -66,18 +82,28 @@ class DemoProvider:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
                 path = self.path.rstrip("/")
-                if not (path.endswith("/chat/completions") or path.endswith("/responses")):
+                route = next((r for r in _ROUTES if path.endswith(r)), None)
+                if route is None:
                     self._json(404, {"error": {"message": f"no route {self.path} (obs demo provider)"}})
                     return
                 p = provider.slowed(plan(body))
                 with provider._count_lock:
                     provider.requests += 1
-                if p.error_status:
+                if p.error_status and route == "/messages":
+                    provider.wait(min(p.ttft_ms, 400))
+                    status = 529 if p.error_status == 500 else p.error_status
+                    self._json(status, message_error_body(status))
+                elif p.error_status:
                     provider.wait(min(p.ttft_ms, 400))
                     self._json(p.error_status, error_body(p.error_status))
-                elif path.endswith("/responses"):
+                elif route == "/responses":
                     provider.wait(p.total_ms)
                     self._json(200, response(body, p))
+                elif route == "/messages" and body.get("stream"):
+                    self._stream(message_events(body, p), p, named=True)
+                elif route == "/messages":
+                    provider.wait(p.total_ms)
+                    self._json(200, message(body, p))
                 elif body.get("stream"):
                     self._stream(chunks(body, p), p)
                 else:
@@ -93,7 +119,9 @@ class DemoProvider:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _stream(self, events: list[dict[str, Any]], p: Plan) -> None:
+            def _stream(self, events: list[dict[str, Any]], p: Plan, *, named: bool = False) -> None:
+                """Server-sent events; ``named``: each with its type as the event name and no ``[DONE]`` (the
+                Messages API's way)."""
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("transfer-encoding", "chunked")
@@ -104,8 +132,10 @@ class DemoProvider:
                 for i, event in enumerate(events):
                     if i > 0:
                         provider.wait(per_event)
-                    self._chunk(f"data: {json.dumps(event)}\n\n".encode())
-                self._chunk(b"data: [DONE]\n\n")
+                    name = f"event: {event['type']}\n" if named else ""
+                    self._chunk(f"{name}data: {json.dumps(event)}\n\n".encode())
+                if not named:
+                    self._chunk(b"data: [DONE]\n\n")
                 self._chunk(b"")
 
             def _chunk(self, data: bytes) -> None:

@@ -151,13 +151,26 @@ def plan(body: dict[str, Any]) -> Plan:
 
 
 def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request's messages in chat terms, whichever API it came in: the Messages API keeps its system prompt
+    apart and sends a tool's result as a block of a user message."""
     if "messages" in body:
-        return [m for m in body["messages"] if isinstance(m, dict)]
+        system = body.get("system")
+        head = [{"role": "system", "content": system}] if system else []
+        return [*head, *(_chat_message(m) for m in body["messages"] if isinstance(m, dict))]
     messages = [{"role": "system", "content": body["instructions"]}] if body.get("instructions") else []
     given = body.get("input")
     if isinstance(given, str):
         return [*messages, {"role": "user", "content": given}]
     return [*messages, *(m for m in given or [] if isinstance(m, dict))]
+
+
+def _chat_message(message: dict[str, Any]) -> dict[str, Any]:
+    content = message.get("content")
+    if message.get("role") == "user" and isinstance(content, list):
+        results = [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"]
+        if results:
+            return {"role": "tool", "content": results[-1].get("content")}
+    return message
 
 
 def _compose(
@@ -202,7 +215,7 @@ TEAMS = {"billing": ("invoice", "refund", "charge", "plan", "price"), "security"
 
 
 def _triage_call(tools: list[dict[str, Any]], text: str, rng: random.Random) -> dict[str, Any]:
-    name = tools[0].get("function", {}).get("name", "route_ticket")
+    name = tools[0].get("function", {}).get("name") or tools[0].get("name") or "route_ticket"
     lowered = text.lower()
     team = next((t for t, keys in TEAMS.items() if any(k in lowered for k in keys)), "support")
     urgent = any(k in lowered for k in ("down", "urgent", "outage", "cannot", "can't", "asap"))
@@ -302,3 +315,73 @@ def error_body(status: int) -> dict[str, Any]:
     kind = "rate_limit_exceeded" if status == 429 else "server_error"
     message = "Rate limit reached (demo provider)" if status == 429 else "The demo provider had an error"
     return {"error": {"message": message, "type": kind, "code": kind, "param": None}}
+
+
+# --- the Messages API (Anthropic's wire format) -------------------------------------------------------------
+
+#: A chat finish reason as the Messages API says it.
+STOP_REASONS = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
+
+
+def message_usage(p: Plan) -> dict[str, Any]:
+    """The Messages API ``usage`` of ``p``: its input tokens leave out the cache; a long prompt that was not read
+    from the cache is written to it (the next ask of it would read it)."""
+    written = (p.prompt_tokens // 2 // 128) * 128 if p.prompt_tokens >= 1024 and not p.cached_tokens else 0
+    return {
+        "input_tokens": p.prompt_tokens - p.cached_tokens - written,
+        "cache_read_input_tokens": p.cached_tokens,
+        "cache_creation_input_tokens": written,
+        "output_tokens": p.completion_tokens,
+    }
+
+
+def message(body: dict[str, Any], p: Plan) -> dict[str, Any]:
+    """The ``Message`` answering a Messages API request (not streamed)."""
+    return {
+        "id": f"msg_demo{next(_ids):08d}",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model"),
+        "content": _blocks(p),
+        "stop_reason": STOP_REASONS.get(p.finish_reason, "end_turn"),
+        "stop_sequence": None,
+        "usage": message_usage(p),
+    }
+
+
+def message_events(body: dict[str, Any], p: Plan) -> list[dict[str, Any]]:
+    """The events of a streamed ``Message``: its start, each block's start, deltas and stop, the final delta."""
+    whole = message(body, p)
+    opening = {**whole, "content": [], "stop_reason": None, "usage": {**whole["usage"], "output_tokens": 1}}
+    out: list[dict[str, Any]] = [{"type": "message_start", "message": opening}]
+    for index, block in enumerate(whole["content"]):
+        if block["type"] == "text":
+            out.append({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})
+            pieces = re.findall(r"\S+\s*", block["text"])
+            for start in range(0, len(pieces), 3):
+                delta = {"type": "text_delta", "text": "".join(pieces[start : start + 3])}
+                out.append({"type": "content_block_delta", "index": index, "delta": delta})
+        else:
+            out.append({"type": "content_block_start", "index": index, "content_block": {**block, "input": {}}})
+            delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+            out.append({"type": "content_block_delta", "index": index, "delta": delta})
+        out.append({"type": "content_block_stop", "index": index})
+    final = {"stop_reason": whole["stop_reason"], "stop_sequence": None}
+    out.append({"type": "message_delta", "delta": final, "usage": {"output_tokens": p.completion_tokens}})
+    out.append({"type": "message_stop"})
+    return out
+
+
+def _blocks(p: Plan) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": p.text}] if p.text else []
+    for call in p.tool_calls:
+        function = call["function"]
+        blocks.append({"type": "tool_use", "id": "toolu_" + call["id"].removeprefix("call_"),
+                       "name": function["name"], "input": json.loads(function["arguments"])})  # fmt: skip
+    return blocks
+
+
+def message_error_body(status: int) -> dict[str, Any]:
+    """The Messages API error body of a planted 429 or 500 (Anthropic's 500s are mostly 529 "overloaded")."""
+    kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
+    return {"type": "error", "error": {"type": kind, "message": f"{kind.replace('_', ' ')} (demo provider)"}}

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import anthropic
 import openai
 
 import obs
@@ -68,7 +69,7 @@ def run_demo(
     clock.use(virtual)
     try:
         with DemoProvider(clock=virtual, slow_spells=schedule.slow_spells(now, days)) as provider:
-            app = DemoApp(_client(provider.url), rng)
+            app = _app(provider.url, rng)
             flows = schedule.plan(now, days, int(calls / CALLS_PER_FLOW) + 1, live_start, rng)
             for flow in flows:  # all of them: the last day matters most
                 virtual.set(flow.when)
@@ -79,7 +80,7 @@ def run_demo(
     finally:
         clock.use(None)
     with DemoProvider(speed=live_speed) as provider:
-        app = DemoApp(_client(provider.url), rng)
+        app = _app(provider.url, rng)
         models = schedule.Deck(schedule.MODELS["help"], rng)
         asks = [(user, models.deal()) for user in rng.choices(schedule.EVERYONE_ELSE, k=live)]
         with ThreadPoolExecutor(LIVE_WORKERS) as pool:
@@ -97,9 +98,17 @@ def run_demo(
     )
 
 
-def _client(base_url: str) -> openai.OpenAI:
-    # No retries: a planted 429 is recorded as the error a user would see.
-    return openai.OpenAI(base_url=base_url, api_key="demo-provider-needs-no-key", max_retries=0)
+def _app(base_url: str, rng: random.Random) -> DemoApp:
+    """The demo app on the demo provider, through the openai and the Anthropic SDK. No retries: a planted 429 is
+    recorded as the error a user would see."""
+    key = "demo-provider-needs-no-key"
+    gpt = openai.OpenAI(base_url=base_url, api_key=key, max_retries=0)
+    claude = anthropic.Anthropic(base_url=base_url.removesuffix("/v1"), api_key=key, max_retries=0)
+    return DemoApp(gpt, claude, rng)
+
+
+#: What the app's user sees as an error (obs has recorded the failed call).
+_API_ERRORS = (openai.APIError, anthropic.APIError)
 
 
 def _one_flow(app: DemoApp, rng: random.Random, flow: schedule.Flow, now: datetime) -> None:
@@ -111,11 +120,11 @@ def _one_flow(app: DemoApp, rng: random.Random, flow: schedule.Flow, now: dateti
             app.ticket_triage(user, tenant, rng.choice(demo_app.TICKETS), model)
         else:
             app.thread_summary(user, tenant, rng.choice(demo_app.THREADS), when, now, model)
-    except openai.APIError:
+    except _API_ERRORS:
         pass  # the app shows its user an error; obs has recorded the failed call
 
 
 def _live_question(app: DemoApp, user: str, model: str, rng: random.Random) -> None:
     now = datetime.now(UTC)
-    with contextlib.suppress(openai.APIError):  # recorded by obs; the app shows its user an error
+    with contextlib.suppress(*_API_ERRORS):  # recorded by obs; the app shows its user an error
         app.help_answer(user, schedule.tenant_of(user), rng.choice(demo_app.QUESTIONS), now, now, model)

@@ -1,13 +1,15 @@
 """Replay a recorded call, exactly or with overrides, and compare the answer with the original.
 
-The replayed request goes through a real ``openai`` client wrapped by obs, so the new call is recorded like any
-other (``source = replay``, ``replay_of = <original id>``): priced, timed, visible in the explorer. Building the
-request is pure (``build_request``); sending it is the only I/O.
+The replayed request goes through a real ``openai`` (or, for a Messages API call, ``anthropic``) client wrapped by
+obs, so the new call is recorded like any other (``source = replay``, ``replay_of = <original id>``): priced,
+timed, visible in the explorer. Building the request is pure (``build_request``); sending it is the only I/O.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -16,6 +18,8 @@ from typing import Any, Literal
 import openai
 
 from obs import config
+from obs.capture.anthropic import instrument as anthropic_instrument
+from obs.capture.anthropic.messages import IMAGE_MARKER
 from obs.capture.openai import instrument
 from obs.errors import UserError
 from obs.recorder.queue import Recorder
@@ -26,7 +30,7 @@ from obs.replay.providers import Provider, ProviderError
 from obs.store import db
 from obs.store.store import Store
 
-Kind = Literal["chat", "responses"]
+Kind = Literal["chat", "responses", "messages"]
 
 #: Stored parameters that are transport details of the original process, not part of the request to replay.
 _TRANSPORT_KEYS = frozenset({"extra_headers", "extra_query", "timeout"})
@@ -94,17 +98,25 @@ def replayable(call: LLMCall) -> None:
 
 
 def call_kind(call: LLMCall) -> Kind:
-    """Chat completions or the Responses API, as the stored answer (or messages) show; embeddings are refused."""
+    """Chat completions, the Responses API or Anthropic's Messages API, as the stored answer (or the provider and
+    messages) show; embeddings are refused."""
     response = call.content.response if call.content else None
     if isinstance(response, Mapping):
         if response.get("object") == "response":
             return "responses"
+        if response.get("type") == "message":
+            return "messages"
         if "dimensions" in response:
             raise ReplayError(f"call {call.id} is an embeddings call: replay compares answers of chat calls")
     messages = call.content.messages if call.content else None
     if isinstance(messages, list) and all(isinstance(m, Mapping) and "role" in m for m in messages):
-        return "chat"
+        return "messages" if call.provider == "anthropic" else "chat"
     return "responses"
+
+
+def call_api(kind: Kind) -> providers.Api:
+    """The wire API a kind of call is sent with."""
+    return "anthropic" if kind == "messages" else "openai"
 
 
 def build_request(call: LLMCall, overrides: Overrides) -> tuple[Kind, dict[str, Any]]:
@@ -123,7 +135,15 @@ def build_request(call: LLMCall, overrides: Overrides) -> tuple[Kind, dict[str, 
         messages = _edit_messages(call.id, messages, overrides.messages)
     elif overrides.messages:
         raise ReplayError(f"call {call.id} was sent as one text input: edit it with the system prompt instead")
-    if kind == "chat":
+    if kind == "messages":
+        _no_image_markers(call.id, messages)
+        system = call.content.system_prompt if overrides.system_prompt is None else overrides.system_prompt
+        if overrides.replace:
+            system = _replaced(call.id, system or "", overrides.replace)
+        if system:
+            request["system"] = system
+        request["messages"] = messages
+    elif kind == "chat":
         prompt = overrides.system_prompt
         if overrides.replace:
             prompt = _replaced(call.id, _system_text(messages) if prompt is None else prompt, overrides.replace)
@@ -144,13 +164,21 @@ def build_request(call: LLMCall, overrides: Overrides) -> tuple[Kind, dict[str, 
     if overrides.temperature is not None:
         request["temperature"] = overrides.temperature
     for key, value in overrides.params.items():
-        if key in {"messages", "input", "instructions", "model"}:
+        if key in {"messages", "input", "instructions", "system", "model"}:
             raise ReplayError(f"parameter {key!r} is not a parameter: use the message, prompt or model override")
         if value is None:
             request.pop(key, None)
         else:
             request[key] = value
     return kind, request
+
+
+def _no_image_markers(call_id: str, messages: Any) -> None:
+    """An image obs kept only a marker of cannot be sent again."""
+    if f'"__obs__": "{IMAGE_MARKER}"' in json.dumps(messages):
+        raise ReplayError(
+            f"call {call_id} sent an image, which obs stores as a marker, not its bytes: it cannot be replayed"
+        )
 
 
 def _edit_messages(call_id: str, messages: list[Any], edits: Mapping[int, str]) -> list[Any]:
@@ -186,16 +214,21 @@ def _with_system_prompt(messages: list[Any], prompt: str) -> list[Any]:
 
 
 def default_provider(call: LLMCall) -> str:
-    """OBS_REPLAY_PROVIDER, else ``demo`` for a call the demo provider answered, else ``openai``."""
+    """OBS_REPLAY_PROVIDER, else ``demo`` for a call the demo provider answered, else ``anthropic`` for a Messages
+    API call and ``openai`` for the others."""
     chosen = config.replay_provider()
     if chosen:
         return chosen
     response = call.content.response if call.content else None
     if isinstance(response, Mapping) and (
-        response.get("system_fingerprint") == "fp_demo" or str(response.get("id", "")).startswith("chatcmpl-demo")
+        response.get("system_fingerprint") == "fp_demo" or str(response.get("id", "")).startswith(_DEMO_IDS)
     ):
         return config.DEMO_PROVIDER
-    return "openai"
+    return "anthropic" if call_kind(call) == "messages" else "openai"
+
+
+#: How the demo provider's answers begin their ids (chat completions, Messages API).
+_DEMO_IDS = ("chatcmpl-demo", "msg_demo")
 
 
 # --- sending it ---------------------------------------------------------------------------------------------
@@ -219,7 +252,30 @@ class Session:
         self.run = run
         self._key = provider.api_key()
         self.recorder = Recorder(store.engine.url.render_as_string(hide_password=False))
-        self.client: Any = instrument.wrap(provider.client(), self.recorder.enqueue)
+        self._clients: dict[providers.Api, Any] = {}
+
+    @staticmethod
+    def client_check(provider: Provider, kind: Kind) -> None:
+        """ReplayError when ``provider`` does not speak the API ``kind`` of call is made with."""
+        api = call_api(kind)
+        if not provider.speaks(api):
+            raise ReplayError(
+                f"provider {provider.name!r} speaks the {provider.api} API, and this call was made with the {api} "
+                f"API: replay it with --provider {api}, or a provider with api = {api!r} in "
+                f"{config.ENV_PROVIDERS_FILE}"
+            )
+
+    def client(self, kind: Kind) -> Any:
+        """The wrapped client that sends ``kind`` of call (made once; ReplayError when the provider does not speak
+        the call's API)."""
+        self.client_check(self.provider, kind)
+        api = call_api(kind)
+        if api not in self._clients:
+            if api == "anthropic":
+                self._clients[api] = anthropic_instrument.wrap(self.provider.anthropic_client(), self.recorder.enqueue)
+            else:
+                self._clients[api] = instrument.wrap(self.provider.client(), self.recorder.enqueue)
+        return self._clients[api]
 
     def send(self, original: LLMCall, kind: Kind, request: dict[str, Any]) -> tuple[str, str | None]:
         """Send one replay; returns its call id and, when the provider failed, a one-line error (never raises)."""
@@ -229,16 +285,22 @@ class Session:
         if self.run:
             tags["replay_run"] = self.run
         try:
-            if kind == "chat":
-                result = self.client.chat.completions.create(**request, obs=tags)
+            client = self.client(kind)
+        except (ReplayError, ProviderError) as exc:  # nothing was sent
+            return replay_id, str(exc)
+        try:
+            if kind == "messages":
+                result = client.messages.create(**_messages_arguments(request), obs=tags)
+            elif kind == "chat":
+                result = client.chat.completions.create(**request, obs=tags)
             else:
-                result = self.client.responses.create(**request, obs=tags)
+                result = client.responses.create(**request, obs=tags)
             if request.get("stream"):
                 for _ in result:
                     pass
-        except openai.APIConnectionError as exc:
+        except _CONNECTION_ERRORS as exc:
             return replay_id, self._scrub(f"cannot reach provider {self.provider.name!r}: {exc}")
-        except openai.APIError as exc:
+        except _API_ERRORS as exc:
             status = getattr(exc, "status_code", None)
             return replay_id, self._scrub(f"{type(exc).__name__}" + (f" ({status})" if status else "") + f": {exc}")
         except (TypeError, ValueError) as exc:  # the client refused the request before sending it
@@ -260,6 +322,30 @@ class Session:
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.close()
+
+
+def _messages_arguments(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A Messages API request as ``messages.create`` takes it: what its signature does not name (temperature, in
+    newer SDKs) goes in ``extra_body``, as the original app sent it."""
+    import anthropic
+
+    named = inspect.signature(anthropic.resources.Messages.create).parameters
+    arguments = {k: v for k, v in request.items() if k in named}
+    extra = {k: v for k, v in request.items() if k not in named}
+    return {**arguments, "extra_body": {**extra, **(arguments.pop("extra_body", None) or {})}} if extra else arguments
+
+
+def _sdk_errors(name: str) -> tuple[type[Exception], ...]:
+    """The openai SDK's exception ``name`` and, when it is installed, the anthropic SDK's."""
+    try:
+        import anthropic
+    except ImportError:
+        return (getattr(openai, name),)
+    return getattr(openai, name), getattr(anthropic, name)
+
+
+_CONNECTION_ERRORS = _sdk_errors("APIConnectionError")
+_API_ERRORS = _sdk_errors("APIError")
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +383,7 @@ def replay_call(
     original = load_original(store, call_id)
     chosen = named or resolve_provider(original, None)
     kind, request = build_request(original, overrides)
+    Session.client_check(chosen, kind)
     chosen.check()
     session = Session(store, chosen)
     try:

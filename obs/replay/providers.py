@@ -1,7 +1,9 @@
-"""OpenAI-compatible endpoints a call can be replayed against: a base URL and the *name* of the key's variable.
+"""Endpoints a call can be replayed against: a base URL, the API it speaks (OpenAI's or Anthropic's) and the *name*
+of the key's variable.
 
-``openai`` and ``demo`` are built in; ``OBS_PROVIDERS_FILE`` adds or overrides others. Keys are read from the
-environment when a client is made and go nowhere else: not to the store, the logs, the page or a file.
+``openai``, ``anthropic`` and ``demo`` (which speaks both) are built in; ``OBS_PROVIDERS_FILE`` adds or overrides
+others. Keys are read from the environment when a client is made and go nowhere else: not to the store, the logs,
+the page or a file.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import openai
 
@@ -20,7 +22,10 @@ from obs import config
 from obs.errors import UserError
 
 #: Keys a provider entry may have (``api_key`` is refused on purpose: the file names a variable instead).
-_ENTRY_KEYS = frozenset({"base_url", "api_key_env", "max_retries"})
+_ENTRY_KEYS = frozenset({"base_url", "api_key_env", "max_retries", "api"})
+#: The wire APIs a provider can speak: OpenAI's (chat completions, responses) or Anthropic's Messages API.
+Api = Literal["openai", "anthropic"]
+APIS: tuple[Api, ...] = ("openai", "anthropic")
 #: Sent to providers that need no key (the demo, a local server), because the openai client wants one.
 NO_KEY = "obs-replay-no-key"
 
@@ -31,12 +36,17 @@ class ProviderError(UserError):
 
 @dataclass(frozen=True, slots=True)
 class Provider:
-    """One endpoint: ``base_url`` None means the in-process demo provider; ``api_key_env`` None means no key."""
+    """One endpoint: ``base_url`` None means the in-process demo provider; ``api_key_env`` None means no key;
+    ``api`` None means it speaks both APIs (the demo provider)."""
 
     name: str
     base_url: str | None
     api_key_env: str | None = None
     max_retries: int = config.REPLAY_MAX_RETRIES
+    api: Api | None = "openai"
+
+    def speaks(self, api: Api) -> bool:
+        return self.api is None or self.api == api
 
     def api_key(self) -> str:
         """The key from the environment; raises ProviderError naming the variable when it is unset."""
@@ -63,8 +73,26 @@ class Provider:
             timeout=config.REPLAY_TIMEOUT_S,
         )
 
+    def anthropic_client(self) -> Any:
+        """A plain anthropic client for this endpoint (its base URL without the ``/v1`` the SDK adds itself)."""
+        try:
+            import anthropic
+        except ImportError:
+            raise ProviderError(
+                f"provider {self.name!r} speaks Anthropic's API, which needs the anthropic SDK: pip install anthropic"
+            ) from None
+        return anthropic.Anthropic(
+            base_url=self.url().removesuffix("/v1"),
+            api_key=self.api_key(),
+            max_retries=self.max_retries,
+            timeout=config.REPLAY_TIMEOUT_S,
+        )
+
     def check(self) -> None:
         """Fail early, before any call is made or recorded, when the endpoint is unreachable or refuses the key."""
+        if self.api == "anthropic":
+            self._check_anthropic()
+            return
         client = self.client().with_options(timeout=config.REPLAY_CHECK_TIMEOUT_S, max_retries=0)
         try:
             client.models.list()
@@ -81,17 +109,38 @@ class Provider:
         except openai.APIStatusError:
             pass  # reachable and not an auth problem (some compatible servers have no /models)
 
+    def _check_anthropic(self) -> None:
+        import anthropic
+
+        client = self.anthropic_client().with_options(timeout=config.REPLAY_CHECK_TIMEOUT_S, max_retries=0)
+        try:
+            client.models.list(limit=1)
+        except anthropic.APIConnectionError as exc:
+            raise ProviderError(
+                f"cannot reach provider {self.name!r} at {self.url()} ({type(exc).__name__}): check the base_url "
+                f"in {config.ENV_PROVIDERS_FILE} or your network"
+            ) from None
+        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
+            raise ProviderError(
+                f"provider {self.name!r} refused the key in ${self.api_key_env} (HTTP {exc.status_code}): "
+                "set a valid key"
+            ) from None
+        except anthropic.APIStatusError:
+            pass  # reachable and not an auth problem
+
 
 def builtin() -> dict[str, Provider]:
-    """The providers that always exist: OpenAI (the default) and the demo provider."""
+    """The providers that always exist: OpenAI (the default), Anthropic and the demo provider (both APIs)."""
     return {
         "openai": Provider("openai", config.OPENAI_BASE_URL, config.OPENAI_KEY_ENV),
-        config.DEMO_PROVIDER: Provider(config.DEMO_PROVIDER, None, None, max_retries=0),
+        "anthropic": Provider("anthropic", config.ANTHROPIC_BASE_URL, config.ANTHROPIC_KEY_ENV, api="anthropic"),
+        config.DEMO_PROVIDER: Provider(config.DEMO_PROVIDER, None, None, max_retries=0, api=None),
     }
 
 
 def load_file(path: Path) -> dict[str, Provider]:
-    """Providers from a TOML file: ``[providers.NAME]`` with ``base_url`` and optionally ``api_key_env``."""
+    """Providers from a TOML file: ``[providers.NAME]`` with ``base_url`` and optionally ``api_key_env``,
+    ``max_retries`` and ``api`` (``"openai"``, the default, or ``"anthropic"``)."""
     try:
         data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -122,7 +171,10 @@ def load_file(path: Path) -> dict[str, Provider]:
         retries = entry.get("max_retries", config.REPLAY_MAX_RETRIES)
         if not isinstance(retries, int) or retries < 0:
             raise ProviderError(f"{path}: [providers.{name}] max_retries must be a whole number >= 0")
-        found[str(name)] = Provider(str(name), base_url.rstrip("/"), key_env, retries)
+        api = entry.get("api", "openai")
+        if api not in APIS:
+            raise ProviderError(f'{path}: [providers.{name}] api must be "openai" or "anthropic", not {api!r}')
+        found[str(name)] = Provider(str(name), base_url.rstrip("/"), key_env, retries, api)
     return found
 
 

@@ -156,15 +156,18 @@ def call_detail(call: LLMCall, filters: Filters, *, narrow: bool = False) -> Non
         st.info(f"No content stored for this call (content state: {call.content_state}).")
         return
     st.markdown("#### What the model saw")
-    if isinstance(content.messages, list):
-        for message in content.messages:
+    messages = content.messages if isinstance(content.messages, list) else None
+    in_messages = any(isinstance(m, dict) and m.get("role") in {"system", "developer"} for m in messages or ())
+    if content.system_prompt and not in_messages:  # the Responses API's instructions, Anthropic's system
+        with st.chat_message("⚙️"):
+            st.caption("system")
+            st.text(content.system_prompt, wrap=True)
+    if messages is not None:
+        for message in messages:
             _message(message)
     elif content.messages is not None:
         with st.chat_message("user"):
             st.text(_text(content.messages), wrap=True)
-    if content.system_prompt and not isinstance(content.messages, list):
-        with st.chat_message("⚙️"):
-            st.text(content.system_prompt, wrap=True)
     st.markdown("#### What it answered")
     with st.chat_message("assistant"):
         if content.output_text:
