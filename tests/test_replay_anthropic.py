@@ -21,6 +21,7 @@ from obs.replay.call import Overrides, ReplayError, build_request, call_kind, de
 from obs.replay.providers import Provider, ProviderError, get, load_file
 from obs.replay.runs import Selection, run_batch
 from obs.store.store import Store
+from tests.browser import free_port
 from tests.replay_support import FRIENDLY, QUESTION, SYSTEM
 
 MODEL = "claude-haiku-4-5"
@@ -171,3 +172,10 @@ def test_a_batch_of_messages_calls_runs_and_summarises(store: Store, demo: DemoP
     assert len(replays) >= 4, run.items  # the demo provider fails a few on purpose
     assert {(r.model, r.provider, r.source) for r in replays} == {("claude-opus-4-1", "anthropic", "replay")}
     assert run.summary.calls == 6
+
+
+def test_an_anthropic_provider_out_of_reach_is_a_clear_error_and_the_demo_passes_the_check(local: Provider) -> None:
+    unreachable = Provider("gone", f"http://127.0.0.1:{free_port()}", None, max_retries=0, api="anthropic")
+    with pytest.raises(ProviderError, match=r"cannot reach provider 'gone' at http://127\.0\.0\.1"):
+        unreachable.check()
+    local.check()  # the demo provider answers GET /v1/models

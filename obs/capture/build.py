@@ -58,7 +58,11 @@ APIS: dict[Kind, Api] = {
     # Embeddings: the input is stored as the messages; there are no messages to find a system prompt in.
     "embeddings": Api(embeddings_output, None, input_items, system_message, request_params, keeps_body=False),
     "messages": Api(
-        messages.message_output, messages.stream_output, messages.messages, messages.system_prompt, messages.params
+        messages.message_output,
+        messages.stream_output,
+        messages.messages,
+        messages.system_prompt,
+        messages.request_params,
     ),
 }
 

@@ -89,44 +89,29 @@ class Provider:
         )
 
     def check(self) -> None:
-        """Fail early, before any call is made or recorded, when the endpoint is unreachable or refuses the key."""
+        """Fail early, before any call is made or recorded, when the endpoint is unreachable or refuses the key
+        (``GET /models``; a server without it is reachable, which is all this asks)."""
         if self.api == "anthropic":
-            self._check_anthropic()
-            return
-        client = self.client().with_options(timeout=config.REPLAY_CHECK_TIMEOUT_S, max_retries=0)
+            import anthropic
+
+            sdk: Any = anthropic
+            client = self.anthropic_client()
+        else:
+            sdk, client = openai, self.client()
         try:
-            client.models.list()
-        except openai.APIConnectionError as exc:
+            client.with_options(timeout=config.REPLAY_CHECK_TIMEOUT_S, max_retries=0).models.list()
+        except sdk.APIConnectionError as exc:
             raise ProviderError(
                 f"cannot reach provider {self.name!r} at {self.url()} ({type(exc).__name__}): check the base_url "
                 f"in {config.ENV_PROVIDERS_FILE} or your network"
             ) from None
-        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+        except (sdk.AuthenticationError, sdk.PermissionDeniedError) as exc:
             raise ProviderError(
                 f"provider {self.name!r} refused the key in ${self.api_key_env} (HTTP {exc.status_code}): "
                 "set a valid key"
             ) from None
-        except openai.APIStatusError:
+        except sdk.APIStatusError:
             pass  # reachable and not an auth problem (some compatible servers have no /models)
-
-    def _check_anthropic(self) -> None:
-        import anthropic
-
-        client = self.anthropic_client().with_options(timeout=config.REPLAY_CHECK_TIMEOUT_S, max_retries=0)
-        try:
-            client.models.list(limit=1)
-        except anthropic.APIConnectionError as exc:
-            raise ProviderError(
-                f"cannot reach provider {self.name!r} at {self.url()} ({type(exc).__name__}): check the base_url "
-                f"in {config.ENV_PROVIDERS_FILE} or your network"
-            ) from None
-        except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
-            raise ProviderError(
-                f"provider {self.name!r} refused the key in ${self.api_key_env} (HTTP {exc.status_code}): "
-                "set a valid key"
-            ) from None
-        except anthropic.APIStatusError:
-            pass  # reachable and not an auth problem
 
 
 def builtin() -> dict[str, Provider]:

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from obs.capture import fields
 from obs.capture.events import Output
 from obs.capture.fields import get
 from obs.pricing.prices import Usage
@@ -19,7 +20,6 @@ from obs.serialize import plain
 
 #: Request keys that are content (stored apart), not model parameters.
 _CONTENT_KEYS = frozenset({"messages", "system", "tools"})
-_SECRET_KEYS = frozenset({"extra_headers"})
 #: What an image block's data becomes in the stored messages: the bytes are not kept, only what they were.
 IMAGE_MARKER = "image"
 
@@ -46,19 +46,9 @@ def messages(request: Mapping[str, Any]) -> Any:
     return [_without_image_data(m) for m in items]
 
 
-def params(request: Mapping[str, Any]) -> dict[str, Any]:
+def request_params(request: Mapping[str, Any]) -> dict[str, Any]:
     """The model parameters: everything but the content, with header values redacted."""
-    out: dict[str, Any] = {}
-    for key, value in request.items():
-        if key in _CONTENT_KEYS:
-            continue
-        if key in _SECRET_KEYS and isinstance(value, Mapping):
-            out[key] = {name: "<redacted>" for name in value}
-        elif key == "output_format" and isinstance(value, type):
-            out[key] = f"{value.__module__}.{value.__qualname__}"
-        else:
-            out[key] = plain(value)
-    return out
+    return fields.params(request, _CONTENT_KEYS)
 
 
 def _has_image(message: Any) -> bool:

@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from obs.serialize import plain
+from obs.capture.fields import params
 
 #: Request keys that are content (stored apart) or transport details, not model parameters.
 _CONTENT_KEYS = frozenset({"messages", "tools", "input", "instructions", "functions"})
-_SECRET_KEYS = frozenset({"extra_headers"})
 
 
 def chat_messages(request: Mapping[str, Any]) -> Any:
@@ -51,17 +50,7 @@ def _text_of(content: Any) -> str | None:
 
 def request_params(request: Mapping[str, Any]) -> dict[str, Any]:
     """The model parameters of a request: everything but its content, with header values redacted."""
-    params: dict[str, Any] = {}
-    for key, value in request.items():
-        if key in _CONTENT_KEYS:
-            continue
-        if key in _SECRET_KEYS and isinstance(value, Mapping):
-            params[key] = {name: "<redacted>" for name in value}
-        elif key == "response_format" and isinstance(value, type):
-            params[key] = f"{value.__module__}.{value.__qualname__}"
-        else:
-            params[key] = plain(value)
-    return params
+    return params(request, _CONTENT_KEYS)
 
 
 def drop_added_usage(request: dict[str, Any]) -> None:
