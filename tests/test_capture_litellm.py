@@ -101,12 +101,16 @@ def lite(rig: Rig) -> Iterator[Lite]:
     finished = Finished()
     litellm.callbacks = [obs.litellm_callback(), finished]
     yield Lite(rig, served, finished)
-    # litellm copies ``callbacks`` into its per-event lists on the first call: empty them all.
+    reset_callbacks()
+    served.close()
+
+
+def reset_callbacks() -> None:
+    """litellm copies ``callbacks`` into its per-event lists on the first call: empty them all."""
     for name in ("callbacks", "input_callback", "success_callback", "failure_callback"):
         setattr(litellm, name, [])
     litellm._async_success_callback = []
     litellm._async_failure_callback = []
-    served.close()
 
 
 def gpt_4o_mini_cost(call: LLMCall) -> Decimal:
