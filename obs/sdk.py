@@ -196,3 +196,14 @@ def flush(timeout: float = 5.0) -> bool:
 def stats() -> RecorderStats:
     """Recorder counters: enqueued, written, spooled, replayed, dropped, rejected, queue depth, spool files."""
     return recorder().stats()
+
+
+def litellm_callback() -> Any:
+    """A litellm callback recording every completion and embedding: ``litellm.callbacks = [obs.litellm_callback()]``.
+
+    dspy calls litellm, so its calls are recorded too. Imports litellm (which must be installed) on first use."""
+    from obs.capture import litellm as litellm_capture
+
+    if config.enabled():
+        recorder().start_if_spooled()
+    return litellm_capture.callback(_enqueue)

@@ -33,6 +33,10 @@ class MethodDef:
 #: Set on a client once it is wrapped.
 WRAPPED = "__obs_wrapped__"
 
+#: Capture sources that record a call themselves and may send it through a wrapped client (the litellm callback):
+#: each tells whether a wrapped method's arguments are such a request, which the client then does not record again.
+recorded_elsewhere: list[Callable[[Mapping[str, Any]], bool]] = []
+
 
 def wrap(
     client: C,
@@ -122,6 +126,9 @@ def _wrapper(
 ) -> Callable[..., Any]:
     @functools.wraps(method)
     def recorded(*args: Any, **kwargs: Any) -> Any:
+        if recorded_elsewhere and _claimed(kwargs):
+            kwargs.pop(OBS_KWARG, None)
+            return method(*args, **kwargs)
         try:
             call = RecordedCall(definition.kind, provider, dict(kwargs), enqueue)
         except Exception:  # recording must never break the call
@@ -130,6 +137,13 @@ def _wrapper(
         return run(call, method, args, call.kwargs)
 
     return recorded
+
+
+def _claimed(kwargs: Mapping[str, Any]) -> bool:
+    try:
+        return any(claims(kwargs) for claims in recorded_elsewhere)
+    except Exception:  # recording must never break the call
+        return False
 
 
 def run(call: RecordedCall, method: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
