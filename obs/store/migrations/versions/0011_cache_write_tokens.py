@@ -23,5 +23,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("llm_calls") as batch:
-        batch.drop_column("cache_write_tokens")
+    op.drop_column("llm_calls", "cache_write_tokens")
