@@ -11,6 +11,7 @@ from __future__ import annotations
 from obs.records import CallContent, Feedback, LLMCall, Span, Trace
 from obs.sdk import (
     configure,
+    dspy_callback,
     feedback,
     flush,
     get_call_id,
@@ -33,6 +34,7 @@ __all__ = [
     "Store",
     "Trace",
     "configure",
+    "dspy_callback",
     "feedback",
     "flush",
     "get_call_id",

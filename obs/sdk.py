@@ -207,3 +207,14 @@ def litellm_callback() -> Any:
     if config.enabled():
         recorder().start_if_spooled()
     return litellm_capture.callback(_enqueue)
+
+
+def dspy_callback() -> Any:
+    """A dspy callback recording every LM call, whatever engine sends it: ``dspy.configure(callbacks=[...])``.
+
+    Imports dspy (which must be installed) on first use."""
+    from obs.capture import dspy as dspy_capture
+
+    if config.enabled():
+        recorder().start_if_spooled()
+    return dspy_capture.callback(_enqueue)

@@ -91,3 +91,74 @@ def test_an_async_dspy_predict_call_is_recorded_in_its_trace(rig: Rig, lm: tuple
     assert answer == "Paris"
     assert call.tenant_id == "acme" and call.parent_id == span_id
     assert call.model == "gpt-4o-mini" and call.status == "ok" and call.cost_usd is not None
+
+
+# --- dspy's default engine (its bundled lm15 client, not litellm): obs.dspy_callback() -------------------
+
+
+@pytest.fixture
+def native(rig: Rig) -> Iterator[tuple[DspyFake, str]]:
+    fake = DspyFake()
+    server = FakeServer(fake)
+    with dspy.context(callbacks=[obs.dspy_callback()]):
+        yield fake, server.url
+    server.close()
+
+
+def test_the_default_engine_is_recorded_through_dspys_callbacks(rig: Rig, native: tuple[DspyFake, str]) -> None:
+    fake, url = native
+    model = dspy.LM("openai/gpt-4o-mini", api_base=url, api_key="x", cache=False, temperature=0.3)
+    with dspy.context(lm=model), obs.trace("qa", user_id="u9", feature="dspy_qa") as t:
+        prediction = dspy.Predict("question -> answer")(question="What is the capital of France?")
+    call = rig.only_call(t.trace_id)
+    sent = fake.requests[-1]
+    assert prediction.answer == "Paris"
+    assert (call.user_id, call.feature, call.parent_id) == ("u9", "dspy_qa", t.id)
+    assert (call.model, call.provider, call.status, call.stream) == ("gpt-4o-mini", "openai", "ok", False)
+    assert call.content is not None and call.content.messages == sent["messages"]
+    assert call.content.system_prompt is not None and "`answer`" in call.content.system_prompt
+    assert call.content.output_text == ANSWER and call.finish_reason == "stop"
+    assert call.temperature == 0.3 and sent["temperature"] == 0.3
+    assert call.prompt_tokens and call.completion_tokens and call.cached_tokens == call.prompt_tokens // 2
+    assert call.reasoning_tokens == 8 and call.cost_usd == gpt_4o_mini_cost(call)
+    assert call.latency_ms is not None
+
+
+def test_the_default_engine_is_recorded_async_and_failures_too(rig: Rig, native: tuple[DspyFake, str]) -> None:
+    _, url = native
+    model = dspy.LM("openai/gpt-4o-mini", api_base=url, api_key="x", cache=False)
+    failing = dspy.LM("openai/fail-500", api_base=url, api_key="x", cache=False, num_retries=0)
+
+    async def main() -> str:
+        with dspy.context(lm=model):
+            async with obs.trace("aqa", tenant_id="acme") as t:
+                await dspy.Predict("question -> answer").acall(question="What is the capital of France?")
+                with dspy.context(lm=failing), pytest.raises(Exception):  # noqa: B017 - dspy's own error type
+                    await dspy.Predict("question -> answer").acall(question="And of Spain?")
+        return t.trace_id
+
+    calls = sorted(rig.trace(asyncio.run(main())).calls, key=lambda c: c.status)
+    assert [(c.model, c.status, c.tenant_id) for c in calls] == [
+        ("fail-500", "error", "acme"), ("gpt-4o-mini", "ok", "acme")]  # fmt: skip
+    assert calls[0].error is not None and "500" in calls[0].error
+
+
+def test_a_call_through_litellm_with_both_callbacks_is_recorded_once(
+    rig: Rig, lm: tuple[dspy.LM, DspyFake, Finished]
+) -> None:
+    model, _, finished = lm
+    with dspy.context(lm=model, callbacks=[obs.dspy_callback()]), obs.trace("both") as t:
+        dspy.Predict("question -> answer")(question="What is the capital of France?")
+    finished.wait(1)
+    call = rig.only_call(t.trace_id)  # exactly one
+    assert call.params == {"model": "gpt-4o-mini", "extra_headers": {"User-Agent": "<redacted>"}}  # litellm's record
+
+
+def test_the_lms_key_and_endpoint_are_not_stored(rig: Rig, native: tuple[DspyFake, str]) -> None:
+    _, url = native
+    model = dspy.LM("openai/gpt-4o-mini", api_base=url, api_key="sk-dspy-secret", cache=False, max_tokens=300)
+    with dspy.context(lm=model), obs.trace("secret") as t:
+        dspy.Predict("question -> answer")(question="What is the capital of France?")
+    call = rig.only_call(t.trace_id)
+    assert call.params is not None and call.params["max_tokens"] == 300
+    assert "sk-dspy-secret" not in json.dumps([call.params, call.metadata]) and url not in json.dumps(call.params)

@@ -208,3 +208,17 @@ def _bound_arguments(
         except TypeError:
             pass
     return {"args": list(args), "kwargs": dict(kwargs)}
+
+
+class OuterCall:
+    """A call an outer capture source (the dspy callback) records only if no inner one (litellm's) did."""
+
+    __slots__ = ("recorded_inside",)
+
+    def __init__(self) -> None:
+        self.recorded_inside = False
+
+
+#: The outer call in progress in this thread or task: an inner source marks it as recorded. A copied context (an
+#: executor thread) holds the same object, so the mark is seen.
+outer_call: contextvars.ContextVar[OuterCall | None] = contextvars.ContextVar("obs_outer_call", default=None)

@@ -28,7 +28,7 @@ from litellm.integrations.custom_logger import CustomLogger
 from openai.types import CreateEmbeddingResponse, Embedding
 
 from obs.capture import stainless
-from obs.capture.context import current
+from obs.capture.context import current, outer_call
 from obs.capture.events import CallEvent, Kind
 from obs.capture.recording import safely
 from obs.records import new_span_id, new_trace_id
@@ -142,6 +142,9 @@ class ObsLogger(CustomLogger):
                     self._pending.popitem(last=False)
         if isinstance(body, Mapping):
             _sending.add(key, tuple(body[k] for k in _CONTENT_KEYS if body.get(k) is not None))
+        outer = outer_call.get()
+        if outer is not None:  # a dspy LM call through litellm: this record, the exact body, is the one kept
+            outer.recorded_inside = True
 
     def _sent(self, kwargs: Mapping[str, Any]) -> None:
         key = kwargs.get("litellm_call_id")
