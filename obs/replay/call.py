@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
 
-import openai
-
 from obs import config
 from obs.capture.anthropic import instrument as anthropic_instrument
 from obs.capture.anthropic.messages import IMAGE_MARKER
@@ -298,9 +296,9 @@ class Session:
             if request.get("stream"):
                 for _ in result:
                     pass
-        except _CONNECTION_ERRORS as exc:
+        except providers.CONNECTION_ERRORS as exc:
             return replay_id, self._scrub(f"cannot reach provider {self.provider.name!r}: {exc}")
-        except _API_ERRORS as exc:
+        except providers.API_ERRORS as exc:
             status = getattr(exc, "status_code", None)
             return replay_id, self._scrub(f"{type(exc).__name__}" + (f" ({status})" if status else "") + f": {exc}")
         except (TypeError, ValueError) as exc:  # the client refused the request before sending it
@@ -333,19 +331,6 @@ def _messages_arguments(request: Mapping[str, Any]) -> dict[str, Any]:
     arguments = {k: v for k, v in request.items() if k in named}
     extra = {k: v for k, v in request.items() if k not in named}
     return {**arguments, "extra_body": {**extra, **(arguments.pop("extra_body", None) or {})}} if extra else arguments
-
-
-def _sdk_errors(name: str) -> tuple[type[Exception], ...]:
-    """The openai SDK's exception ``name`` and, when it is installed, the anthropic SDK's."""
-    try:
-        import anthropic
-    except ImportError:
-        return (getattr(openai, name),)
-    return getattr(openai, name), getattr(anthropic, name)
-
-
-_CONNECTION_ERRORS = _sdk_errors("APIConnectionError")
-_API_ERRORS = _sdk_errors("APIError")
 
 
 @dataclass(frozen=True, slots=True)

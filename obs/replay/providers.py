@@ -30,6 +30,20 @@ APIS: tuple[Api, ...] = ("openai", "anthropic")
 NO_KEY = "obs-replay-no-key"
 
 
+def _sdk_errors(name: str) -> tuple[type[Exception], ...]:
+    """The openai SDK's exception ``name`` and, when it is installed, the anthropic SDK's."""
+    try:
+        import anthropic
+    except ImportError:
+        return (getattr(openai, name),)
+    return getattr(openai, name), getattr(anthropic, name)
+
+
+#: What a client of either API raises when the endpoint cannot be reached, and for any API error.
+CONNECTION_ERRORS = _sdk_errors("APIConnectionError")
+API_ERRORS = _sdk_errors("APIError")
+
+
 class ProviderError(UserError):
     """A provider cannot be used as configured; the message says what to do."""
 
