@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from obs import clock, config
-from obs.capture import recording
+from obs.capture import langchain, recording
 from obs.capture.anthropic import instrument as anthropic
 from obs.capture.context import SpanHandle, current, observe_decorator
 from obs.capture.events import CallEvent
@@ -79,6 +79,8 @@ def wrap(client: C) -> C:
         recorder().start_if_spooled()
     if type(client).__module__.split(".", 1)[0] == "anthropic":
         return anthropic.wrap(client, _enqueue)
+    if langchain.is_model(client):
+        return langchain.wrap(client, _enqueue)
     return instrument.wrap(client, _enqueue)
 
 
