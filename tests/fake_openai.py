@@ -1,4 +1,5 @@
-"""A fake OpenAI API at the HTTP layer: the real ``openai`` client talks to it through httpx2.MockTransport.
+"""A fake OpenAI API at the HTTP layer: the real ``openai`` client talks to it through httpx2.MockTransport
+(httpx.MockTransport for openai 2.x, which takes httpx clients).
 
 Behaviour is chosen by the request's model: ``fail-429`` / ``fail-500`` / ``fail-400`` answer with that status,
 ``fail-timeout`` / ``fail-connect`` raise the transport error, ``break-stream`` cuts a stream mid-way,
@@ -15,8 +16,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx2
+import openai
 from openai import AsyncOpenAI, OpenAI
+
+if int(openai.__version__.split(".")[0]) >= 3:
+    import httpx2
+else:  # openai 2.x talks through httpx, whose API httpx2 mirrors (tests/frameworks_openai2/)
+    import httpx as httpx2
 
 CREATED = 1_764_000_000
 _ids = itertools.count(1)
