@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -263,3 +266,36 @@ def test_a_root_client_passed_alone_is_replaced_by_langchain_so_the_model_is_wha
     with obs.trace("langchain root client") as t:
         obs.wrap(llm).invoke("Hello there")
     assert len(calls(rig, t.trace_id)) == 1
+
+
+def test_include_response_headers_reads_through_the_raw_response_and_is_recorded(rig: Rig) -> None:
+    llm = chat_model(rig.fake, include_response_headers=True)
+    with obs.trace("langchain headers") as t:
+        answer = llm.invoke("Hello there")
+        chunks = list(llm.stream("Hello there"))
+    assert "headers" in answer.response_metadata
+    whole, stream = calls(rig, t.trace_id)
+    assert whole.content is not None and whole.content.output_text == answer.content and not whole.stream
+    assert stream.content is not None and stream.content.output_text == joined(chunks).content and stream.stream
+    assert whole.cost_usd == gpt5_mini_cost(whole) and stream.cost_usd == gpt5_mini_cost(stream)
+
+
+class HouseModel(ChatOpenAI):
+    """A model of another package built on langchain-openai's (as langchain-deepseek's and langchain-xai's are)."""
+
+
+def test_a_subclass_from_another_package_is_recognised_and_the_same_model_is_returned(rig: Rig) -> None:
+    model = HouseModel(model="gpt-5-mini", api_key="sk-test", base_url="http://fake/v1", **http_clients(rig.fake))
+    assert obs.wrap(model) is model
+    with obs.trace("langchain subclass") as t:
+        model.invoke("Hello there")
+    assert len(calls(rig, t.trace_id)) == 1
+
+
+def test_obs_never_imports_langchain() -> None:
+    code = ("import sys, obs, openai; obs.wrap(openai.OpenAI(api_key='sk-test')); "
+            "print(obs.__file__, sorted(m for m in sys.modules if m.startswith('langchain')))")  # fmt: skip
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    where, imported = done.stdout.split(" ", 1)
+    assert Path(where).is_relative_to(root) and imported.strip() == "[]", done.stdout
