@@ -139,13 +139,19 @@ def test_a_stream_with_stream_usage_hands_langchain_the_usage_obs_records(rig: R
 def test_structured_output_invoke_and_stream_are_recorded(rig: Rig) -> None:
     plain = chat_model(rig.fake, wrapped=False).with_structured_output(Weather)
     structured = chat_model(rig.fake).with_structured_output(Weather)
+
+    async def astream() -> list[Any]:
+        return [chunk async for chunk in structured.astream("Weather in Paris?")]
+
     with obs.trace("langchain structured") as t:
         parsed = structured.invoke("Weather in Paris?")
         streamed = list(structured.stream("Weather in Paris?"))
+        async_streamed = asyncio.run(astream())
     assert parsed == plain.invoke("Weather in Paris?") == Weather(text="Echo: Weather in Paris? ")
-    assert streamed == list(plain.stream("Weather in Paris?")) and streamed[-1] == parsed
-    whole, stream = calls(rig, t.trace_id)
-    for call in (whole, stream):
+    assert streamed == async_streamed == list(plain.stream("Weather in Paris?")) and streamed[-1] == parsed
+    whole, stream, async_stream = calls(rig, t.trace_id)
+    assert async_stream.stream and async_stream.latency_ms_first_token is not None
+    for call in (whole, stream, async_stream):
         assert call.content is not None and json.loads(call.content.output_text or "") == parsed.model_dump()
         assert call.params is not None and call.params["response_format"]["json_schema"]["name"] == "Weather"
         assert call.cost_usd == gpt5_mini_cost(call) and call.status == "ok"
