@@ -73,8 +73,9 @@ def _enqueue(event: CallEvent | Span | Feedback) -> None:
 
 
 def wrap(client: C) -> C:
-    """Record every call of a client: chat, responses and embeddings of an OpenAI, AsyncOpenAI or Azure client;
-    messages of an Anthropic or AsyncAnthropic client (the same object is returned)."""
+    """Record every call of a client: chat, responses and embeddings of an OpenAI, AsyncOpenAI or Azure client (or
+    of the clients a langchain-openai model holds); messages of an Anthropic or AsyncAnthropic client (the same
+    object is returned)."""
     if config.enabled():
         recorder().start_if_spooled()
     if type(client).__module__.split(".", 1)[0] == "anthropic":
