@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from obs import clock, config
-from obs.capture import recording
+from obs.capture import langchain, recording
 from obs.capture.anthropic import instrument as anthropic
 from obs.capture.context import SpanHandle, current, observe_decorator
 from obs.capture.events import CallEvent
@@ -73,12 +73,15 @@ def _enqueue(event: CallEvent | Span | Feedback) -> None:
 
 
 def wrap(client: C) -> C:
-    """Record every call of a client: chat, responses and embeddings of an OpenAI, AsyncOpenAI or Azure client;
-    messages of an Anthropic or AsyncAnthropic client (the same object is returned)."""
+    """Record every call of a client: chat, responses and embeddings of an OpenAI, AsyncOpenAI or Azure client (or
+    of the clients a langchain-openai model holds); messages of an Anthropic or AsyncAnthropic client (the same
+    object is returned)."""
     if config.enabled():
         recorder().start_if_spooled()
     if type(client).__module__.split(".", 1)[0] == "anthropic":
         return anthropic.wrap(client, _enqueue)
+    if langchain.is_model(client):
+        return langchain.wrap(client, _enqueue)
     return instrument.wrap(client, _enqueue)
 
 

@@ -1,8 +1,12 @@
-"""A fake OpenAI API at the HTTP layer: the real ``openai`` client talks to it through httpx2.MockTransport.
+"""A fake OpenAI API at the HTTP layer: the real ``openai`` client talks to it through httpx2.MockTransport
+(httpx.MockTransport for openai 2.x, which takes httpx clients).
 
 Behaviour is chosen by the request's model: ``fail-429`` / ``fail-500`` / ``fail-400`` answer with that status,
 ``fail-timeout`` / ``fail-connect`` raise the transport error, ``break-stream`` cuts a stream mid-way,
-``refuse`` answers with the refusal field. Tool definitions in the request get a tool call back.
+``refuse`` answers with the refusal field. Tool definitions in the request get a tool call back (of the tool
+``tool_choice`` names, else the first); a request whose last message is a tool's result gets a call of the next
+tool not called yet in the conversation, or a text answer when every tool was called (so an agent's run ends).
+A JSON-schema response format (chat ``response_format``, Responses ``text.format``) gets ``{"text": ...}`` back.
 """
 
 from __future__ import annotations
@@ -12,8 +16,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx2
+import openai
 from openai import AsyncOpenAI, OpenAI
+
+if int(openai.__version__.split(".")[0]) >= 3:
+    import httpx2
+else:  # openai 2.x talks through httpx, whose API httpx2 mirrors (tests/frameworks_openai2/)
+    import httpx as httpx2
 
 CREATED = 1_764_000_000
 _ids = itertools.count(1)
@@ -38,13 +47,58 @@ def usage(body: dict[str, Any], text: str) -> dict[str, Any]:
     }
 
 
-def tool_call(body: dict[str, Any]) -> dict[str, Any] | None:
+def tool_to_call(body: dict[str, Any]) -> str | None:
+    """The name of the tool the fake model calls, or None for a text answer."""
     tools = body.get("tools")
     if not tools:
         return None
-    name = tools[0]["function"]["name"]
+    names = [tool["function"]["name"] if "function" in tool else tool.get("name") for tool in tools]
+    choice = body.get("tool_choice")
+    forced = (choice.get("function") or choice).get("name") if isinstance(choice, dict) else None
+    if forced:  # {"type": "function", "function": {"name": ...}} (chat) or {"type": "function", "name": ...}
+        return str(forced)
+    items = _conversation(body)
+    if not items or not _is_tool_result(items[-1]):
+        return names[0]
+    called = {name for item in items for name in _called_tools(item)}
+    return next((name for name in names if name not in called), None)
+
+
+def _conversation(body: dict[str, Any]) -> list[Any]:
+    return list(body.get("messages") or (body["input"] if isinstance(body.get("input"), list) else []))
+
+
+def call_suffix(body: dict[str, Any]) -> str:
+    """ "" for the conversation's first tool call, "_2", "_3"... after it: call ids stay unique in a run."""
+    earlier = sum(len(_called_tools(item)) for item in _conversation(body))
+    return f"_{earlier + 1}" if earlier else ""
+
+
+def _is_tool_result(item: Any) -> bool:
+    return isinstance(item, dict) and (item.get("role") == "tool" or item.get("type") == "function_call_output")
+
+
+def _called_tools(item: Any) -> list[str]:
+    if not isinstance(item, dict):
+        return []
+    if item.get("type") == "function_call":
+        return [item["name"]]
+    return [call["function"]["name"] for call in item.get("tool_calls") or ()]
+
+
+def wants_json(body: dict[str, Any]) -> bool:
+    """A JSON-schema structured output was asked for (chat ``response_format`` or Responses ``text.format``)."""
+    chat_format = body.get("response_format") or {}
+    responses_format = (body.get("text") or {}).get("format") or {}
+    return "json_schema" in (chat_format.get("type"), responses_format.get("type"))
+
+
+def tool_call(body: dict[str, Any]) -> dict[str, Any] | None:
+    name = tool_to_call(body)
+    if name is None:
+        return None
     return {
-        "id": "call_abc123",
+        "id": "call_abc123" + call_suffix(body),
         "type": "function",
         "function": {"name": name, "arguments": '{"city": "Paris"}'},
     }
@@ -52,7 +106,7 @@ def tool_call(body: dict[str, Any]) -> dict[str, Any] | None:
 
 def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
     text = reply_text(body)
-    if (body.get("response_format") or {}).get("type") == "json_schema":
+    if wants_json(body):
         text = json.dumps({"text": text})  # structured output for .parse()
     call = tool_call(body)
     refused = body["model"] == "refuse"
@@ -77,6 +131,8 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
 
 def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
     text = reply_text(body)
+    if wants_json(body):
+        text = json.dumps({"text": text})
     call = tool_call(body)
     base = {
         "id": f"chatcmpl-stream{next(_ids)}",
@@ -123,6 +179,8 @@ def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 def response_object(body: dict[str, Any]) -> dict[str, Any]:
     text = reply_text(body)
+    if wants_json(body):
+        text = json.dumps({"text": text})
     u = usage(body, text)
     return {
         "id": f"resp_fake{next(_ids)}",
@@ -162,7 +220,11 @@ def response_function_call(body: dict[str, Any]) -> dict[str, Any] | None:
     tools = body.get("tools")
     if not tools or "name" not in tools[0]:
         return None
-    return {"type": "function_call", "id": "fc_1", "call_id": "call_fc1", "name": tools[0]["name"],
+    name = tool_to_call(body)
+    if name is None:
+        return None
+    suffix = call_suffix(body)
+    return {"type": "function_call", "id": "fc_1" + suffix, "call_id": "call_fc1" + suffix, "name": name,
             "arguments": '{"city": "Paris"}', "status": "completed"}  # fmt: skip
 
 
@@ -176,11 +238,11 @@ def response_events(body: dict[str, Any]) -> list[dict[str, Any]]:
             {"type": "response.created", "sequence_number": 0, "response": started},
             {"type": "response.output_item.added", "sequence_number": 1, "output_index": 0,
              "item": {**item, "arguments": "", "status": "in_progress"}},
-            {"type": "response.function_call_arguments.delta", "sequence_number": 2, "item_id": "fc_1",
+            {"type": "response.function_call_arguments.delta", "sequence_number": 2, "item_id": item["id"],
              "output_index": 0, "delta": args[:5]},
-            {"type": "response.function_call_arguments.delta", "sequence_number": 3, "item_id": "fc_1",
+            {"type": "response.function_call_arguments.delta", "sequence_number": 3, "item_id": item["id"],
              "output_index": 0, "delta": args[5:]},
-            {"type": "response.function_call_arguments.done", "sequence_number": 4, "item_id": "fc_1",
+            {"type": "response.function_call_arguments.done", "sequence_number": 4, "item_id": item["id"],
              "output_index": 0, "arguments": args, "name": item["name"]},
             {"type": "response.output_item.done", "sequence_number": 5, "output_index": 0, "item": item},
             {"type": "response.completed", "sequence_number": 6, "response": final},
