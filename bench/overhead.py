@@ -1,8 +1,9 @@
 """Overhead of obs on the caller's thread, per call (a benchmark, not a test).
 
-Two measurements, each against a baseline from the same run:
+Three measurements, each against a baseline from the same run:
   A. the real openai client against an in-process fake HTTP transport, wrapped vs unwrapped;
-  B. obs's hot path alone: the same wrapper around a method that returns a prebuilt ChatCompletion at once.
+  B. obs's hot path alone: the same wrapper around a method that returns a prebuilt ChatCompletion at once;
+  C. the real anthropic client (messages.create) against an in-process fake HTTP transport, wrapped vs unwrapped.
 Prompt and response are ~3 KB each. The writer thread runs and writes to a SQLite file during each timed block;
 blocks of baseline and wrapped calls alternate, with an untimed flush after each wrapped block so the writer's
 work never lands in a baseline block.
@@ -26,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+from anthropic import Anthropic
 from openai import OpenAI
 from openai.types.chat import ChatCompletion
 
 import obs
-from tests import fake_openai
+from tests import fake_anthropic, fake_openai
 
 PROMPT = [{"role": "system", "content": "You triage tickets. " * 10}, {"role": "user", "content": "x" * 2800}]
 
@@ -49,6 +51,18 @@ def fake_client() -> OpenAI:
 
     return OpenAI(api_key="sk-bench", base_url="http://fake/v1", max_retries=0,
                   http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))  # fmt: skip
+
+
+def fake_anthropic_client() -> Anthropic:
+    body = fake_anthropic.message({"model": "claude-haiku-4-5", "messages": PROMPT[1:]})
+    body["content"][0]["text"] = "y" * 3000
+    payload = json.dumps(body).encode()
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=payload, headers={"content-type": "application/json"}, request=request)
+
+    return Anthropic(api_key="sk-ant-bench", base_url="http://fake", max_retries=0,
+                     http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))  # fmt: skip
 
 
 class Instant:
@@ -95,32 +109,35 @@ def measure(calls: int, block: int, tmp: Path) -> dict[str, Figures]:
     plain, wrapped = fake_client(), obs.wrap(fake_client())
     instant, instant_wrapped = Instant(), obs.wrap(Instant())
 
+    claude, claude_wrapped = fake_anthropic_client(), obs.wrap(fake_anthropic_client())
+
     def call(client: Any) -> Any:
+        if isinstance(client, Anthropic):
+            system = PROMPT[0]["content"]
+            return lambda: client.messages.create(model="claude-haiku-4-5", max_tokens=1024, system=system,
+                                                  messages=PROMPT[1:])  # fmt: skip
         return lambda: client.chat.completions.create(model="gpt-5-mini", messages=PROMPT)
 
-    for c in (plain, wrapped, instant, instant_wrapped):  # warm up imports, caches and the writer
+    for c in (plain, wrapped, instant, instant_wrapped, claude, claude_wrapped):  # warm up imports, caches, writer
         timed(call(c), 200)
     assert obs.flush(120)
-    base: list[float] = []
-    with_obs: list[float] = []
-    hot_base: list[float] = []
-    hot: list[float] = []
+    pairs = {"A": (plain, wrapped), "B": (instant, instant_wrapped), "C": (claude, claude_wrapped)}
+    samples: dict[str, tuple[list[float], list[float]]] = {key: ([], []) for key in pairs}
     for _ in range(max(1, calls // block)):
-        base += timed(call(plain), block)
-        with_obs += timed(call(wrapped), block)
-        assert obs.flush(120)
-        hot_base += timed(call(instant), block)
-        hot += timed(call(instant_wrapped), block)
-        assert obs.flush(120)
+        for key, (baseline, with_obs) in pairs.items():
+            samples[key][0].extend(timed(call(baseline), block))
+            samples[key][1].extend(timed(call(with_obs), block))
+            assert obs.flush(120)
     stats = obs.stats()
-    assert stats.written == 400 + 2 * (calls // block * block) and stats.dropped == 0, stats
+    assert stats.written == 600 + 3 * (calls // block * block) and stats.dropped == 0, stats
     obs.configure(None)
-    return {"A": figures(base, with_obs), "B": figures(hot_base, hot)}
+    return {key: figures(*sampled) for key, sampled in samples.items()}
 
 
 NAMES = {
     "A": "A. real openai client, in-process fake HTTP transport",
     "B": "B. obs hot path alone (method returns a prebuilt response)",
+    "C": "C. real anthropic client, in-process fake HTTP transport",
 }
 
 
