@@ -452,3 +452,11 @@ def test_with_raw_response_calls_are_recorded_with_usage_and_content(rig: Rig) -
     assert parsed.usage is not None and call.prompt_tokens == parsed.usage.prompt_tokens
     assert call.cost_usd is not None and call.content is not None
     assert call.content.output_text == parsed.choices[0].message.content
+
+
+def test_wrapping_something_obs_cannot_record_is_a_clear_error_not_a_silent_nothing() -> None:
+    class NotAClient:
+        chat = None
+
+    with pytest.raises(TypeError, match=r"obs.wrap: a .*NotAClient has none of the methods obs records; pass an"):
+        obs.wrap(NotAClient())

@@ -50,6 +50,7 @@ def wrap(
     one)."""
     if getattr(client, WRAPPED, False):
         return client
+    found = 0
     for definition in methods:
         resource: Any = client
         try:
@@ -59,6 +60,13 @@ def wrap(
         except AttributeError:
             continue  # an older or trimmed client without this method
         setattr(resource, definition.name, _wrapper(method, definition, provider, enqueue))
+        found += 1
+    if not found:  # recording nothing, silently, is the one outcome a user cannot see
+        raise TypeError(
+            f"obs.wrap: a {type(client).__module__}.{type(client).__qualname__} has none of the methods obs records; "
+            "pass an OpenAI, AsyncOpenAI or Azure client, an Anthropic or AsyncAnthropic client, or a langchain-openai "
+            "model (litellm and dspy: obs.litellm_callback(), obs.dspy_callback())"
+        )
     _watch_http(client)
     _wrap_copies(client, enqueue, rewrap or functools.partial(wrap, methods=methods, provider=provider))
     setattr(client, WRAPPED, True)
