@@ -177,3 +177,31 @@ def test_the_openai_user_field_is_the_user_when_no_trace_names_one() -> None:
         config.REFUSAL_PATTERNS,
     )
     assert call.user_id == "u-trace"
+
+
+@pytest.mark.parametrize("kind", ["chat", "responses"])
+def test_prompt_cache_writes_openai_reports_are_the_calls_cache_write_tokens(kind: str) -> None:
+    def call(writes: int | None) -> LLMCall:
+        if kind == "chat":
+            body = fake_openai.chat_completion(dict(REQUEST))
+            details = body["usage"]["prompt_tokens_details"]
+            parsed: object = ChatCompletion
+        else:
+            body = fake_openai.response_object({"model": "gpt-5-mini", "input": "hi"})
+            details = body["usage"]["input_tokens_details"]
+            parsed = Response
+        if writes is not None:
+            details["cache_write_tokens"] = writes
+        return build(event(kind=kind, response=parsed.model_validate(body)))  # type: ignore[attr-defined]
+
+    written, plain = call(3), call(None)
+    assert (written.cache_write_tokens, plain.cache_write_tokens) == (3, None)
+    assert written.cost_usd is not None and written.cost_usd == plain.cost_usd  # gpt-5-mini: writes cost as input
+
+
+def test_a_chat_call_with_a_top_level_system_prompt_keeps_it() -> None:
+    request = {"model": "claude-haiku-4-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}],
+               "system": [{"type": "text", "text": "You plan trips."}]}  # fmt: skip
+    call = build(event(request=request, response=ChatCompletion.model_validate(fake_openai.chat_completion(request))))
+    assert call.content is not None and call.content.system_prompt == "You plan trips."
+    assert "system" not in (call.params or {})

@@ -29,13 +29,16 @@ def chat_output(completion: Any) -> Output:
 
 
 def chat_usage(usage: Any) -> Usage | None:
-    """OpenAI chat usage, with cached prompt tokens and reasoning tokens when reported."""
+    """OpenAI chat usage, with cached prompt tokens, prompt cache writes and reasoning tokens when reported (cache
+    writes as OpenAI names them, or as litellm does for Anthropic's: ``cache_creation_tokens``)."""
     prompt_tokens = get(usage, "prompt_tokens")
     if prompt_tokens is None:
         return None
+    details = get(usage, "prompt_tokens_details")
     return Usage(
         prompt_tokens=int(prompt_tokens),
         completion_tokens=int(get(usage, "completion_tokens") or 0),
-        cached_tokens=int(get(get(usage, "prompt_tokens_details"), "cached_tokens") or 0),
+        cached_tokens=int(get(details, "cached_tokens") or 0),
         reasoning_tokens=int(get(get(usage, "completion_tokens_details"), "reasoning_tokens") or 0),
+        cache_write_tokens=int(get(details, "cache_write_tokens") or get(details, "cache_creation_tokens") or 0),
     )

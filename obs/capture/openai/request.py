@@ -12,7 +12,7 @@ from typing import Any
 from obs.capture.fields import params
 
 #: Request keys that are content (stored apart) or transport details, not model parameters.
-_CONTENT_KEYS = frozenset({"messages", "tools", "input", "instructions", "functions"})
+_CONTENT_KEYS = frozenset({"messages", "tools", "input", "instructions", "functions", "system"})
 
 
 def chat_messages(request: Mapping[str, Any]) -> Any:
@@ -26,11 +26,12 @@ def input_items(request: Mapping[str, Any]) -> Any:
 
 
 def system_message(request: Mapping[str, Any]) -> str | None:
-    """The text of the first system or developer message."""
+    """The text of the first system or developer message (or of a top-level ``system``: litellm sends Anthropic
+    models a Messages API body and records it as a chat call)."""
     for message in request.get("messages") or []:
         if isinstance(message, Mapping) and message.get("role") in {"system", "developer"}:
             return _text_of(message.get("content"))
-    return None
+    return _text_of(request.get("system")) if request.get("system") else None
 
 
 def instructions(request: Mapping[str, Any]) -> str | None:

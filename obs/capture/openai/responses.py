@@ -47,4 +47,5 @@ def responses_usage(usage: Any) -> Usage | None:
         completion_tokens=int(get(usage, "output_tokens") or 0),
         cached_tokens=int(get(get(usage, "input_tokens_details"), "cached_tokens") or 0),
         reasoning_tokens=int(get(get(usage, "output_tokens_details"), "reasoning_tokens") or 0),
+        cache_write_tokens=int(get(get(usage, "input_tokens_details"), "cache_write_tokens") or 0),
     )
