@@ -4,7 +4,8 @@ httpx2.MockTransport.
 Behaviour is chosen by the request's model: ``fail-429`` / ``fail-500`` / ``fail-529`` answer with that status
 (529 is Anthropic's "overloaded"), ``break-stream`` cuts a stream mid-way, ``refuse`` stops with
 ``stop_reason: "refusal"``. Tool definitions in the request get a tool use back; ``thinking`` in the request gets
-a thinking block first. Every answer reads 1,200 tokens from the prompt cache and writes 300 to it.
+a thinking block first; an output format gets ``{"city": "Paris"}``. Every answer reads 1,200 tokens from the
+prompt cache and writes 300 to it.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"type": "tool_use", "id": "toolu_01", "name": name, "input": {"city": "Paris"}})
     elif body["model"] == "refuse":
         out.append({"type": "text", "text": "I can't help with that."})
+    elif (body.get("output_config") or {}).get("format"):  # structured output (messages.parse)
+        out.append({"type": "text", "text": json.dumps({"city": "Paris"})})
     else:
         out.append({"type": "text", "text": reply_text(body)})
     return out

@@ -267,3 +267,19 @@ def test_wrapping_twice_records_once(anthropic_rig: AnthropicRig) -> None:
     with obs.trace("twice") as t, anthropic_rig.client.messages.stream(model=MODEL, max_tokens=50, messages=ASK) as s:
         s.until_done()
     assert len(anthropic_rig.trace(t.trace_id).calls) == 1
+
+
+def test_structured_output_through_parse_is_recorded_once(anthropic_rig: AnthropicRig) -> None:
+    from pydantic import BaseModel
+
+    class Plan(BaseModel):
+        city: str
+
+    rig = anthropic_rig
+    with obs.trace("parse") as t:
+        parsed = rig.client.messages.parse(model=MODEL, max_tokens=50, messages=ASK, output_format=Plan)
+    call = rig.only_call(t.trace_id)
+    assert parsed.parsed_output == Plan(city="Paris")
+    assert call.status == "ok" and call.completion_tokens == 25 and call.content is not None
+    assert call.content.response == json.loads(rig.fake.responses[-1])
+    assert call.params is not None and call.params["output_config"]["format"]["type"] == "json_schema"

@@ -1,8 +1,8 @@
 """``obs.wrap(Anthropic())``: record every Messages API call an Anthropic client makes, unchanged for the app.
 
-``messages.create`` (whole, ``stream=True``, raw and streaming responses) goes through the shared Stainless
-wrapper (``METHODS``). The ``messages.stream()`` helper posts by itself, when its manager is entered: the
-request it will send is recorded then, its raw event stream followed like a streamed ``create``.
+``messages.create`` (whole, ``stream=True``, raw and streaming responses) and ``messages.parse`` go through the
+shared Stainless wrapper (``METHODS``). The ``messages.stream()`` helper posts by itself, when its manager is
+entered: the request it will send is recorded then, its raw event stream followed like a streamed ``create``.
 ``messages.count_tokens`` and the batches are left alone (no model output, nothing billed as a call).
 """
 
@@ -23,7 +23,9 @@ PROVIDER = "anthropic"
 
 METHODS = (
     MethodDef(("messages",), "create", "messages"),
+    MethodDef(("messages",), "parse", "messages"),  # structured output: it posts by itself, not through create
     MethodDef(("beta", "messages"), "create", "messages"),
+    MethodDef(("beta", "messages"), "parse", "messages"),
 )
 #: Where the stream helpers live (``client.beta.messages.stream`` is the beta twin).
 _STREAM_HELPERS = (("messages",), ("beta", "messages"))
