@@ -219,6 +219,16 @@ def reviewer() -> str | None:
 #: ``[providers.groq]`` ``base_url = "https://api.groq.com/openai/v1"`` ``api_key_env = "GROQ_API_KEY"``.
 ENV_PROVIDERS_FILE = "OBS_PROVIDERS_FILE"
 
+#: ``obs collector``: where it listens for OTLP (the standard ports), the bearer token it requires beyond loopback,
+#: the largest request body it reads (413 above it, compressed or not), and how long an export may wait for its
+#: spans to be stored or spooled before the exporter is told to retry (503 / UNAVAILABLE).
+COLLECTOR_HOST = "127.0.0.1"
+COLLECTOR_HTTP_PORT = 4318
+COLLECTOR_GRPC_PORT = 4317
+ENV_COLLECTOR_TOKEN = "OBS_COLLECTOR_TOKEN"
+COLLECTOR_MAX_BODY_BYTES = 16 * 1024 * 1024
+COLLECTOR_STORE_TIMEOUT_S = 30.0
+
 #: The provider a replay uses when none is chosen. Without it: ``demo`` for calls the demo provider answered,
 #: ``openai`` for every other call.
 ENV_REPLAY_PROVIDER = "OBS_REPLAY_PROVIDER"

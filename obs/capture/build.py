@@ -30,6 +30,7 @@ from obs.capture.openai.request import (
 )
 from obs.capture.openai.responses import responses_output
 from obs.capture.openai.streams import chat_stream_output, responses_stream_output
+from obs.capture.otlp import calls as otlp
 from obs.pricing.prices import Pricer
 from obs.records import CallContent, LLMCall
 from obs.serialize import PlainJson, RawJson, json_ready, plain
@@ -64,6 +65,8 @@ APIS: dict[Kind, Api] = {
         messages.system_prompt,
         messages.request_params,
     ),
+    # A span an app exported over OTLP, read into a request and a response of their own (capture.otlp.spans).
+    "otlp": Api(otlp.output, None, otlp.messages, otlp.system_prompt, otlp.request_params, keeps_body=False),
 }
 
 
@@ -195,7 +198,7 @@ def _content_json(value: Any, plain_json: bool) -> Any:
 def _error(exc: BaseException | None) -> tuple[str | None, str | None]:
     if exc is None:
         return None, None
-    name = type(exc).__name__
+    name = getattr(exc, "error_type", None) or type(exc).__name__  # a span's error says its own type
     status = getattr(exc, "status_code", None)
     message = str(exc) or repr(exc)
     return name, f"{name} ({status}): {message}" if status else f"{name}: {message}"

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from obs.pricing.prices import Usage
 
 #: The provider API a call used; it picks how the call is read (see ``obs.capture.build.APIS``).
-Kind = Literal["chat", "responses", "embeddings", "messages"]
+Kind = Literal["chat", "responses", "embeddings", "messages", "otlp"]
 
 
 @dataclass(slots=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 from datetime import UTC, datetime
@@ -12,8 +11,9 @@ import click
 
 from obs import config
 from obs.cli.alerts import alerts
+from obs.cli.collector import collector
 from obs.cli.evals import evals
-from obs.cli.options import database_url_option, friendly_errors, when
+from obs.cli.options import database_url_option, friendly_errors, is_loopback, when
 from obs.cli.privacy import privacy, retention_group
 from obs.cli.replay import replay
 from obs.pricing.prices import default_pricer
@@ -147,7 +147,7 @@ def demo(database_url: str | None, days: int, calls: int, live: int, reset: bool
 @friendly_errors
 def dashboard(database_url: str | None, host: str, port: int) -> None:
     """Serve the dashboard (Streamlit). Loopback only unless a password or OIDC login is configured."""
-    if not _is_loopback(host) and not os.environ.get(config.ENV_DASHBOARD_PASSWORD) and not _oidc_secrets():
+    if not is_loopback(host) and not os.environ.get(config.ENV_DASHBOARD_PASSWORD) and not _oidc_secrets():
         raise click.ClickException(
             f"refusing to serve full prompts on {host} without a login: set {config.ENV_DASHBOARD_PASSWORD}, "
             "or configure Streamlit's OIDC login ([auth] in .streamlit/secrets.toml), or use --host 127.0.0.1"
@@ -170,13 +170,6 @@ def dashboard(database_url: str | None, host: str, port: int) -> None:
     # the user's: a relative SQLite path and .streamlit/ (secrets, login) are theirs.
     sys.stdout.flush()
     os.execve(sys.executable, command, env)
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def _oidc_secrets() -> bool:
@@ -241,6 +234,7 @@ def _bytes(size: int) -> str:
 
 
 main.add_command(replay)
+main.add_command(collector)
 main.add_command(evals)
 main.add_command(alerts)
 main.add_command(retention_group)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -52,6 +53,14 @@ def friendly_errors(func: F) -> F:
             raise click.ClickException(db.describe_connection_error(exc, url, source)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (what may be served without a login or a token)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def when(value: Any) -> str:
