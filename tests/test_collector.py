@@ -197,3 +197,19 @@ def test_unreadable_spans_are_refused_the_otlp_way_and_the_rest_stored(collector
     assert "span_id must be 8 bytes, not all zero" in result.partial_success.error_message
     trace = collector.store.get_trace(spans[1].trace_id.hex())
     assert trace is not None and len(trace.spans) == 1 and not trace.calls
+
+
+def test_content_on_the_inference_details_event_is_read_like_attributes(collector: Collector) -> None:
+    tracer_provider = provider(HttpExporter(endpoint=f"{collector.http}/v1/traces",
+                                            headers={"Authorization": "Bearer s3cret"}))  # fmt: skip
+    with tracer_provider.get_tracer("test").start_as_current_span("chat gpt-4o-mini", attributes={
+            "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
+            "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 4}) as span:  # fmt: skip
+        span.add_event("gen_ai.client.inference.operation.details", attributes={
+            "gen_ai.input.messages": json.dumps(ASKED), "gen_ai.output.messages": json.dumps(ANSWERED),
+            "gen_ai.system_instructions": json.dumps(SYSTEM)})  # fmt: skip
+    assert tracer_provider.force_flush(30_000)
+    call = collector.store.get_call(format(span.get_span_context().span_id, "016x"))
+    assert call is not None and call.content is not None
+    assert call.content.system_prompt == "You triage tickets." and call.content.output_text == "Call the fire brigade."
+    assert call.content.messages == [{"role": "user", "content": "My printer is on fire"}]
