@@ -213,3 +213,21 @@ def test_content_on_the_inference_details_event_is_read_like_attributes(collecto
     assert call is not None and call.content is not None
     assert call.content.system_prompt == "You triage tickets." and call.content.output_text == "Call the fire brigade."
     assert call.content.messages == [{"role": "user", "content": "My printer is on fire"}]
+
+
+def test_grpc_without_the_token_is_unauthenticated_and_nothing_is_stored(collector: Collector) -> None:
+    import grpc
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
+
+    body = request_body()
+    with grpc.insecure_channel(collector.grpc) as channel:
+        stub = TraceServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.Export(ExportTraceServiceRequest.FromString(body), metadata=[("authorization", "Bearer wrong")])
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        trace_id = ExportTraceServiceRequest.FromString(body).resource_spans[0].scope_spans[0].spans[0].trace_id.hex()
+        assert collector.store.get_trace(trace_id) is None
+        answer = stub.Export(ExportTraceServiceRequest.FromString(body), metadata=[("authorization", "Bearer s3cret")])
+    assert answer.partial_success.rejected_spans == 0
+    trace = collector.store.get_trace(trace_id)
+    assert trace is not None and len(trace.calls) == 1
