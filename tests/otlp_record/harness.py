@@ -133,7 +133,7 @@ def record(
     out = FIXTURES / name
     manifest: dict[str, Any] = {}
     for case, run in cases.items():
-        with context(case), tracer.start_as_current_span("answer_question", attributes=parent_attributes):
+        with tracer.start_as_current_span("answer_question", attributes=parent_attributes), context(case):
             run(client)
         for flush in flushes:
             flush()
@@ -145,7 +145,7 @@ def record(
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(GrpcSpanExporter(endpoint=recorder.grpc_url, insecure=True)))
-        with context(grpc_case), tracer.start_as_current_span("answer_question", attributes=parent_attributes):
+        with tracer.start_as_current_span("answer_question", attributes=parent_attributes), context(grpc_case):
             cases[grpc_case](client)
         for flush in flushes:
             flush()
