@@ -1,12 +1,16 @@
 """OpenInference (Arize's openinference-instrumentation-openai), content on (its default; OPENINFERENCE_HIDE_* unset).
 ``using_attributes`` is OpenInference's own way to put session.id / user.id / metadata / tags on every span inside it,
-so the LLM spans carry them too; the parent is a CHAIN span with input.value / output.value."""
+so the LLM spans carry them too; the parent is a CHAIN span with input.value / output.value. The exporter compresses
+with gzip here (OTEL_EXPORTER_OTLP_COMPRESSION): the .pb files are the decompressed bodies, manifest.json says so."""
 
 import contextlib
 import json
+import os
 from collections.abc import Iterator
 
 from harness import QUESTION, record
+
+os.environ["OTEL_EXPORTER_OTLP_COMPRESSION"] = "gzip"
 
 
 def instrument() -> None:

@@ -41,6 +41,7 @@ class Received:
     content_type: str
     content_encoding: str  # as sent; body below is already decompressed
     body: bytes
+    transfer_encoding: str = ""  # "chunked" from Node's exporters (no content-length)
 
     @property
     def is_json(self) -> bool:
@@ -73,14 +74,15 @@ class Recorder:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("content-length", 0)))
+                raw = self.read_body()
                 path = self.path.split("?")[0]
                 ctype = self.headers.get("content-type", "")
                 encoding = self.headers.get("content-encoding", "")
                 if path not in MESSAGES:
                     self.send_error(404)
                     return
-                recorder.add(Received("http", path, ctype, encoding, decompress(raw, encoding)))
+                chunked = self.headers.get("transfer-encoding", "")
+                recorder.add(Received("http", path, ctype, encoding, decompress(raw, encoding), chunked))
                 if ctype.startswith("application/json"):
                     payload, out_type = b"{}", "application/json"
                 else:
@@ -90,6 +92,16 @@ class Recorder:
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def read_body(self) -> bytes:
+                if "chunked" not in self.headers.get("transfer-encoding", "").lower():
+                    return self.rfile.read(int(self.headers.get("content-length", 0)))
+                chunks = []  # Node's OTLP exporters send chunked bodies, without content-length
+                while size := int(self.rfile.readline().split(b";")[0].strip(), 16):
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+                self.rfile.readline()  # the blank line after the last (zero) chunk; no trailers expected
+                return b"".join(chunks)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -167,6 +179,7 @@ def save_case(out: Path, case: str, items: list[Received], manifest: dict[str, A
             "path": item.path,
             "content_type": item.content_type,
             "content_encoding": item.content_encoding or None,
+            "transfer_encoding": item.transfer_encoding or None,
             "bytes": len(item.body),
             "note": "decompressed from gzip as received" if item.content_encoding == "gzip" else None,
         }
