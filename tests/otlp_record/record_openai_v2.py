@@ -1,8 +1,8 @@
 """The official OTel contrib instrumentation (opentelemetry-instrumentation-openai-v2), content capture on.
 
-    python record_openai_v2.py          # latest GenAI conventions: OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental,
+    python record_openai_v2.py          # OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental,
                                         # capture span_and_event -> tests/otlp_fixtures/openai_v2/
-    python record_openai_v2.py legacy   # its default (semconv v1.30) with capture "true" -> openai_v2_legacy/
+    python record_openai_v2.py legacy   # its default conventions, capture "true" -> openai_v2_legacy/
 
 Inside the parent span, util-genai's own ``workflow`` invocation adds a GenAI workflow span between the parent and
 the chat span (opentelemetry-util-genai 1.1b0 has no conversation id on it yet: 1.2b0+ does, but 2.4b0 of the

@@ -127,13 +127,13 @@ class Recorder:
             return meta.get("content-type", "application/grpc"), meta.get("grpc-encoding", "")
 
         class Traces(trace_service_pb2_grpc.TraceServiceServicer):
-            def Export(self, request: Any, context: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+            def Export(self, request: Any, context: Any) -> Any:
                 ctype, encoding = grpc_meta(context)
                 recorder.add(Received("grpc", "/v1/traces", ctype, encoding, request.SerializeToString()))
                 return ExportTraceServiceResponse()
 
         class Logs(logs_service_pb2_grpc.LogsServiceServicer):
-            def Export(self, request: Any, context: Any) -> Any:  # noqa: N802
+            def Export(self, request: Any, context: Any) -> Any:
                 ctype, encoding = grpc_meta(context)
                 recorder.add(Received("grpc", "/v1/logs", ctype, encoding, request.SerializeToString()))
                 return ExportLogsServiceResponse()

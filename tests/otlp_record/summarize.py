@@ -1,6 +1,6 @@
 """Print the spans (or log records) of recorded fixtures in a compact, readable form: for writing NOTES.md.
 
-    python summarize.py ../otlp_fixtures/openllmetry/chat.pb ...
+python summarize.py ../otlp_fixtures/openllmetry/chat.pb ...
 """
 
 from __future__ import annotations
@@ -47,8 +47,10 @@ def main() -> None:
             for ss in rs.get("scopeSpans", []):
                 print("scope:", ss.get("scope", {}).get("name"), ss.get("scope", {}).get("version"))
                 for span in ss.get("spans", []):
-                    print(f"- span {span['name']!r} kind={span.get('kind')} parent={'parentSpanId' in span}"
-                          f" status={span.get('status', {})}")
+                    print(
+                        f"- span {span['name']!r} kind={span.get('kind')} parent={'parentSpanId' in span}"
+                        f" status={span.get('status', {})}"
+                    )
                     for k, v in attrs(span.get("attributes", [])).items():
                         print(f"    {k} = {json.dumps(v)[:300]}")
                     for event in span.get("events", []):
@@ -57,8 +59,10 @@ def main() -> None:
             for sl in rl.get("scopeLogs", []):
                 print("scope:", sl.get("scope", {}).get("name"))
                 for log in sl.get("logRecords", []):
-                    print(f"- log event_name={log.get('eventName')!r} span={'spanId' in log}"
-                          f" attrs={json.dumps(attrs(log.get('attributes', [])))[:300]}")
+                    print(
+                        f"- log event_name={log.get('eventName')!r} span={'spanId' in log}"
+                        f" attrs={json.dumps(attrs(log.get('attributes', [])))[:300]}"
+                    )
                     print(f"    body={json.dumps(value(log.get('body', {})))[:600]}")
 
 
