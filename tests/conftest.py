@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from obs.store.store import Store
 from tests.capture_rig import anthropic_rig, rig  # noqa: F401 - the wrapped-client rigs, fixtures for every test file
+from tests.collector_rig import collector  # noqa: F401 - the OTLP collector rig
 
 POSTGRES_URL = os.environ.get("OBS_TEST_POSTGRES_URL")
 SKIP_POSTGRES = "PostgreSQL tests need OBS_TEST_POSTGRES_URL (a throwaway database; .ci/run creates one and sets it)"

@@ -6,8 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -25,39 +23,13 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from obs.collector.receiver import Receiver
-from obs.collector.server import serve
 from obs.pricing.prices import Pricer, Usage
-from obs.recorder.queue import Recorder
-from obs.store.store import Store
-from tests.browser import free_port
+from tests.collector_rig import Collector
 
 SYSTEM = [{"type": "text", "content": "You triage tickets."}]
 ASKED = [{"role": "user", "parts": [{"type": "text", "content": "My printer is on fire"}]}]
 ANSWERED = [{"role": "assistant", "parts": [{"type": "text", "content": "Call the fire brigade."}],
              "finish_reason": "stop"}]  # fmt: skip
-
-
-@dataclass
-class Collector:
-    http: str
-    grpc: str
-    store: Store
-    receiver: Receiver
-
-
-@pytest.fixture
-def collector(db_url: str, tmp_path: Any) -> Iterator[Collector]:
-    recorder = Recorder(db_url, spool_dir=tmp_path / "spool")
-    receiver = Receiver(recorder, token="s3cret", max_body=256 * 1024)
-    http_port, grpc_port = free_port(), free_port()
-    web, rpc, _ = serve(receiver, "127.0.0.1", http_port, grpc_port)
-    store = Store(db_url)
-    yield Collector(f"http://127.0.0.1:{http_port}", f"127.0.0.1:{grpc_port}", store, receiver)
-    web.shutdown()
-    rpc.stop(grace=1).wait()
-    recorder.shutdown(timeout=2)
-    store.close()
 
 
 def provider(exporter: Any, **resource: str) -> TracerProvider:

@@ -7,9 +7,13 @@ again, and one that retries after a failure stores nothing twice (a span's id is
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
+import json
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
@@ -78,8 +82,8 @@ class Receiver:
         request = ExportTraceServiceRequest()
         if kind == JSON:
             try:
-                json_format.Parse(body, request, ignore_unknown_fields=True)
-            except (json_format.ParseError, UnicodeDecodeError, ValueError) as exc:
+                json_format.ParseDict(_ids_as_base64(json.loads(body)), request, ignore_unknown_fields=True)
+            except (json_format.ParseError, UnicodeDecodeError, ValueError, TypeError, AttributeError) as exc:
                 raise BadRequest(f"not an OTLP/JSON ExportTraceServiceRequest: {exc}") from None
         elif kind in {PROTOBUF, "application/protobuf"}:
             try:
@@ -118,3 +122,30 @@ class Receiver:
         if len(out) > self.max_body:
             raise TooLarge(f"the body inflates to more than {self.max_body:,} bytes")
         return out
+
+
+#: The fields OTLP/JSON writes as hex, where protobuf's JSON mapping (which ``json_format`` reads) wants base64.
+_ID_FIELDS = ("traceId", "spanId", "parentSpanId")
+
+
+def _ids_as_base64(export: Any) -> Any:
+    """OTLP/JSON's ids are hex strings (the spec's one exception to protobuf's JSON mapping): make them base64."""
+    for resource in export.get("resourceSpans") or () if isinstance(export, dict) else ():
+        for scope in resource.get("scopeSpans") or ():
+            for span in scope.get("spans") or ():
+                for holder in (span, *(span.get("links") or ())):
+                    for key in _ID_FIELDS:
+                        if isinstance(holder.get(key), str):
+                            holder[key] = _base64(holder[key])
+    return export
+
+
+def _base64(text: str) -> str:
+    try:
+        return base64.b64encode(bytes.fromhex(text)).decode()
+    except ValueError:
+        try:
+            base64.b64decode(text, validate=True)  # an exporter that wrote base64 after all
+            return text
+        except binascii.Error:
+            raise BadRequest(f"an id is neither hex nor base64: {text[:40]!r}") from None

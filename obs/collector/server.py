@@ -37,14 +37,9 @@ def http_server(receiver: Receiver, host: str, port: int) -> http.server.Threadi
                 self._error(401, "missing or wrong bearer token (Authorization: Bearer $OBS_COLLECTOR_TOKEN)",
                             drain=True)  # fmt: skip
                 return
-            length = self.headers.get("content-length")
-            if length is None or not length.isdigit():
-                self._error(411, "a Content-Length is required")
+            body = self._body()
+            if body is None:
                 return
-            if int(length) > receiver.max_body:
-                self._error(413, f"the body is {int(length):,} bytes; the limit is {receiver.max_body:,}")
-                return
-            body = self.rfile.read(int(length))
             as_json = (self.headers.get("content-type") or "").split(";", 1)[0].strip().lower() == JSON
             try:
                 request = receiver.decode(body, self.headers.get("content-type"), self.headers.get("content-encoding"))
@@ -58,6 +53,41 @@ def http_server(receiver: Receiver, host: str, port: int) -> http.server.Threadi
             else:
                 self._send(200, *exported.encoded(as_json=as_json))
 
+        def _body(self) -> bytes | None:
+            """The request body (a Content-Length, or chunks, as Node's exporters send it); None once an error
+            was answered."""
+            length = self.headers.get("content-length")
+            if "chunked" in (self.headers.get("transfer-encoding") or "").lower():
+                return self._chunks()
+            if length is None or not length.isdigit():
+                self._error(411, "a Content-Length (or chunked transfer encoding) is required")
+                return None
+            if int(length) > receiver.max_body:
+                self._error(413, f"the body is {int(length):,} bytes; the limit is {receiver.max_body:,}")
+                return None
+            return self.rfile.read(int(length))
+
+        def _chunks(self) -> bytes | None:
+            parts: list[bytes] = []
+            size = 0
+            while True:
+                line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+                try:
+                    chunk = int(line, 16)
+                except ValueError:
+                    self._error(400, f"a malformed chunk size: {line[:20]!r}")
+                    return None
+                size += chunk
+                if size > receiver.max_body:
+                    self._error(413, f"the body is over the limit of {receiver.max_body:,} bytes")
+                    return None
+                if chunk == 0:
+                    while self.rfile.readline(1024).strip():  # trailers, up to the empty line
+                        pass
+                    return b"".join(parts)
+                parts.append(self.rfile.read(chunk))
+                self.rfile.readline(8)  # the CRLF after the chunk
+
         def do_GET(self) -> None:
             self._error(405, f"OTLP/HTTP traces are sent with POST {TRACES_PATH}")
 
@@ -68,7 +98,7 @@ def http_server(receiver: Receiver, host: str, port: int) -> http.server.Threadi
                 if length <= receiver.max_body:
                     self.rfile.read(length)
             body = json.dumps({"code": _grpc_code(status), "message": message}).encode()
-            self._send(status, body, JSON, retry=retry, close=status in {411, 413})
+            self._send(status, body, JSON, retry=retry, close=status in {400, 411, 413})
 
         def _send(self, status: int, body: bytes, content_type: str, *, retry: bool = False,
                   close: bool = False) -> None:  # fmt: skip

@@ -36,8 +36,8 @@ KEYS: Mapping[str, tuple[str, ...]] = {
                     "llm.token_count.prompt_details.cache_write"),
     "reasoning": ("gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens", "llm.usage.reasoning_tokens",
                   "llm.token_count.completion_details.reasoning"),
-    "finish_reasons": ("gen_ai.response.finish_reasons",),
-    "stream": ("gen_ai.request.stream", "llm.is_streaming"),
+    "finish_reasons": ("gen_ai.response.finish_reasons", "llm.finish_reason"),
+    "stream": ("gen_ai.request.stream", "gen_ai.is_streaming", "llm.is_streaming"),
     "ttft_s": ("gen_ai.response.time_to_first_chunk", "gen_ai.response.time_to_first_token"),
     "system": ("gen_ai.system_instructions",),
     "input_messages": ("gen_ai.input.messages",),
@@ -50,7 +50,9 @@ KEYS: Mapping[str, tuple[str, ...]] = {
                    "traceloop.association.properties.session_id"),
     "tenant_id": ("obs.tenant_id", "tenant.id", "traceloop.association.properties.tenant_id"),
     "feature": ("obs.feature", "traceloop.association.properties.feature"),
-    "prompt_version": ("obs.prompt_version", "traceloop.association.properties.prompt_version"),
+    "prompt_version": ("obs.prompt_version", "traceloop.association.properties.prompt_version",
+                       "llm.prompt_template.version"),
+    "tags": ("obs.tags", "tag.tags"),
 }  # fmt: skip
 #: Attributes that never become a call's metadata: what only says how the span was made.
 _NOISE = frozenset({"openinference.span.kind", "traceloop.span.kind", "input.mime_type", "output.mime_type",
@@ -92,6 +94,7 @@ class LlmSpan:
     stream: bool = False
     ttft_s: float | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
     #: The attributes nothing above was read from.
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -106,6 +109,9 @@ def read(attrs: Mapping[str, Any]) -> LlmSpan:
     )  # fmt: skip
     _content(out, attrs, get, used)
     out.params = _params(attrs, get, used)
+    asked = out.params.pop("model", None)  # OpenInference: llm.model_name is the model that answered
+    if asked and "llm.model_name" in attrs and "gen_ai.request.model" not in attrs:
+        out.model, out.response_model = str(asked), out.response_model or str(attrs["llm.model_name"])
     for name, key in (("input_tokens", "prompt"), ("output_tokens", "completion"), ("cache_read", "cached"),
                       ("cache_write", "cache_write"), ("reasoning", "reasoning")):  # fmt: skip
         count = get(name)
@@ -120,7 +126,12 @@ def read(attrs: Mapping[str, Any]) -> LlmSpan:
     ttft = get("ttft_s")
     out.ttft_s = float(ttft) if isinstance(ttft, int | float) and not isinstance(ttft, bool) else None
     out.attrs = {name: str(v) for name in USER_ATTRIBUTES if (v := get(name)) not in (None, "")}
-    out.metadata = {k: v for k, v in attrs.items() if k not in used and k not in _NOISE}
+    tags = json_value(get("tags"))
+    if isinstance(tags, list) and tags:
+        out.tags = tuple(str(t) for t in tags)
+    if out.messages is not None and "llm.input_messages.0.message.role" in attrs:
+        used.update({"input.value", "output.value"})  # OpenInference's raw request and response: read as messages
+    out.metadata = {k: json_value(v) for k, v in attrs.items() if k not in used and k not in _NOISE}
     return out
 
 
@@ -246,7 +257,7 @@ def _params(attrs: Mapping[str, Any], get: _Getter, used: set[str]) -> dict[str,
     params: dict[str, Any] = {}
     invocation = json_value(get("invocation_parameters"))
     if isinstance(invocation, Mapping):
-        params.update({k: v for k, v in invocation.items() if k not in {"model", "messages", "tools"}})
+        params.update({k: v for k, v in invocation.items() if k not in {"messages", "tools"}})
     for prefix in ("gen_ai.request.", "llm.request."):
         for key, v in attrs.items():
             name = key[len(prefix) :]

@@ -21,6 +21,8 @@ from obs.records import Span
 
 #: The span event some GenAI instrumentations carry a call's content on, instead of span attributes.
 CONTENT_EVENT = "gen_ai.client.inference.operation.details"
+#: The span event OpenInference marks a stream's first token with (its time is the time to first token).
+FIRST_TOKEN_EVENT = "first token stream event"
 _STATUS_ERROR = 2  # opentelemetry.proto.trace.v1.Status.STATUS_CODE_ERROR
 _SPAN_KINDS = {"llm": "llm", "chain": "chain", "retriever": "retrieval", "tool": "tool", "agent": "agent",
                "embedding": "embedding", "reranker": "reranker", "guardrail": "guardrail", "workflow": "chain",
@@ -113,7 +115,9 @@ def _error(span: Any, attrs: Mapping[str, Any]) -> SpanError | None:
     if span.status.code != _STATUS_ERROR:
         return None
     exception = next((attributes(e.attributes) for e in span.events if e.name == "exception"), {})
-    error_type = str(exception.get("exception.type") or attrs.get("error.type") or "Error").rsplit(".", 1)[-1]
+    given = str(exception.get("exception.type") or attrs.get("error.type") or "Error")
+    # "openai.RateLimitError", or the class's repr as some instrumentations write it: "<class 'openai.X'>"
+    error_type = given.removeprefix("<class '").removesuffix("'>").rsplit(".", 1)[-1]
     message = str(exception.get("exception.message") or span.status.message or "the span's status is ERROR")
     status = attrs.get("http.response.status_code", attrs.get("http.status_code"))
     return SpanError(message, error_type, status if isinstance(status, int) else None)
@@ -143,12 +147,15 @@ def _call(span: Any, attrs: Mapping[str, Any], inherited: Mapping[str, str]) -> 
         "tool_calls": llm.tool_calls, "finish_reason": llm.finish_reason, "usage": llm.usage or None,
     }  # fmt: skip
     first_token = span.start_time_unix_nano + round(llm.ttft_s * 1e9) if llm.ttft_s is not None else None
+    if first_token is None:  # OpenInference marks the first streamed token with an event
+        first_token = next((e.time_unix_nano for e in span.events if e.name.lower() == FIRST_TOKEN_EVENT), None)
     metadata = {**llm.metadata, "otlp.span_name": span.name}
     return CallEvent(
         kind="otlp", call_id=span.span_id.hex(), trace_id=span.trace_id.hex(), parent_id=_parent(span),
         ts=_ts(span.start_time_unix_nano), start_ns=span.start_time_unix_nano, end_ns=span.end_time_unix_nano,
         first_token_ns=first_token, request=request, provider=llm.provider or "unknown", response=response,
-        error=_error(span, attrs), attrs={**inherited, **llm.attrs, "metadata": metadata}, source="otlp",
+        error=_error(span, attrs), source="otlp",
+        attrs={**inherited, **llm.attrs, "metadata": metadata, **({"tags": llm.tags} if llm.tags else {})},
     )  # fmt: skip
 
 
