@@ -29,7 +29,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from bench.ingest import fresh_postgres, interleaved, ratio
+from bench.ingest import Rows, fresh_postgres, interleaved, postgres_copy, ratio, sqlite_insert
 from obs import config
 from obs.capture.build import build_call
 from obs.capture.events import CallEvent
@@ -105,7 +105,7 @@ def collector_rate(url: str, n: int, spool: Path, prefix: int) -> float:
     return n / elapsed
 
 
-def rows(n: int, prefix: int, dialect: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+def rows(n: int, prefix: int, dialect: str) -> Rows:
     """The encoded call and content rows the spans become (built and priced before the clock starts)."""
     codecs, pricer = Codecs(dialect), Pricer()
     records = []
@@ -118,41 +118,11 @@ def rows(n: int, prefix: int, dialect: str) -> tuple[list[tuple[object, ...]], l
 
 def raw_rate(url: str, n: int, prefix: int) -> float:
     dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
-    calls, contents = rows(n, prefix, dialect)
-    codecs = Codecs(dialect)
-    call_cols, content_cols = codecs.calls.columns, codecs.content.columns
-    gc.collect()
+    encoded = rows(n, prefix, dialect)
     if dialect == "sqlite":
-        import sqlite3
-
         Store(url).close()
-        con = sqlite3.connect(url.removeprefix("sqlite:///"))
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA synchronous=NORMAL")
-        call_sql = f"INSERT INTO llm_calls ({', '.join(call_cols)}) VALUES ({', '.join('?' * len(call_cols))})"
-        content_sql = (f"INSERT INTO llm_call_content ({', '.join(content_cols)}) "
-                       f"VALUES ({', '.join('?' * len(content_cols))})")  # fmt: skip
-        start = time.perf_counter()
-        for i in range(0, n, 1000):
-            with con:
-                con.executemany(call_sql, calls[i : i + 1000])
-                con.executemany(content_sql, contents[i : i + 1000])
-        elapsed = time.perf_counter() - start
-        con.close()
-        return n / elapsed
-    import psycopg
-
-    with psycopg.connect(url) as con:
-        start = time.perf_counter()
-        with con.cursor() as cur:
-            with cur.copy(f"COPY llm_calls ({', '.join(call_cols)}) FROM STDIN") as copy:
-                for row in calls:
-                    copy.write_row(row)
-            with cur.copy(f"COPY llm_call_content ({', '.join(content_cols)}) FROM STDIN") as copy:
-                for row in contents:
-                    copy.write_row(row)
-        con.commit()
-        return n / (time.perf_counter() - start)
+        return n / sqlite_insert(url.removeprefix("sqlite:///"), lambda: encoded)
+    return n / postgres_copy(url, lambda: encoded)
 
 
 def in_flight_memory(url: str) -> float:

@@ -88,7 +88,12 @@ def obs_rate(url: str, n: int, spool: Path) -> float:
 def sqlite_raw(path: str, n: int, *, encode: bool = False) -> float:
     """Rows already encoded; with ``encode``, the JSON/time encoding of the final records is timed too."""
     records = final_records(n, "e" if encode else "r")
-    calls, contents = ([], []) if encode else encode_rows(records, "sqlite")
+    rows = None if encode else encode_rows(records, "sqlite")
+    return n / sqlite_insert(path, lambda: rows or encode_rows(records, "sqlite"))
+
+
+def sqlite_insert(path: str, rows: Callable[[], Rows]) -> float:
+    """Seconds to insert ``rows()`` (called inside the timing) in 1,000-row transactions, as fast as sqlite3 can."""
     call_cols, content_cols = columns("sqlite")
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")
@@ -98,27 +103,30 @@ def sqlite_raw(path: str, n: int, *, encode: bool = False) -> float:
     marks = ", ".join("?" * len(content_cols))
     content_sql = f"INSERT INTO llm_call_content ({', '.join(content_cols)}) VALUES ({marks})"
     start = time.perf_counter()
-    if encode:
-        calls, contents = encode_rows(records, "sqlite")
-    for i in range(0, n, 1000):
+    calls, contents = rows()
+    for i in range(0, len(calls), 1000):
         with con:
             con.executemany(call_sql, calls[i : i + 1000])
             con.executemany(content_sql, contents[i : i + 1000])
     elapsed = time.perf_counter() - start
     con.close()
-    return n / elapsed
+    return elapsed
 
 
 def postgres_raw(url: str, n: int, *, encode: bool = False) -> float:
     """COPY of rows already encoded; with ``encode``, the encoding of the final records is timed too."""
     records = final_records(n, "e" if encode else "r")
-    calls, contents = ([], []) if encode else encode_rows(records, "postgresql")
+    rows = None if encode else encode_rows(records, "postgresql")
+    return n / postgres_copy(url, lambda: rows or encode_rows(records, "postgresql"))
+
+
+def postgres_copy(url: str, rows: Callable[[], Rows]) -> float:
+    """Seconds to COPY ``rows()`` (called inside the timing) and commit."""
     call_cols, content_cols = columns("postgresql")
     with psycopg.connect(url) as con:
         gc.collect()
         start = time.perf_counter()
-        if encode:
-            calls, contents = encode_rows(records, "postgresql")
+        calls, contents = rows()
         with con.cursor() as cur:
             with cur.copy(f"COPY llm_calls ({', '.join(call_cols)}) FROM STDIN") as copy:
                 for row in calls:
@@ -127,7 +135,7 @@ def postgres_raw(url: str, n: int, *, encode: bool = False) -> float:
                 for row in contents:
                     copy.write_row(row)
         con.commit()
-        return n / (time.perf_counter() - start)
+        return time.perf_counter() - start
 
 
 def seed_rate(connect: Callable[[], Any], placeholder: str, n: int) -> float:
