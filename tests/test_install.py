@@ -28,12 +28,14 @@ class Installed:
     venv: Path
     work: Path  # an empty folder outside the checkout, the working directory of every command
     env: dict[str, str]
+    wheel: Path
+    constraints: Path
 
-    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, timeout: float = 300, ok: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             args, cwd=self.work, env=self.env, capture_output=True, text=True, timeout=timeout, check=False
         )
-        assert done.returncode == 0, f"{args} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        assert done.returncode == 0 or not ok, f"{args} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
         return done
 
     def python(self, script: str) -> str:
@@ -59,16 +61,17 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     (wheel,) = (folder / "dist").glob("obs-*.whl")
     venv = folder / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    constraints = _constraints(folder)
     subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q", "install",
-         "-c", str(_constraints(folder)), f"{wheel}[dashboard,privacy]"],
+         "-c", str(constraints), f"{wheel}[dashboard,privacy]"],
         check=True,
     )  # fmt: skip
     work = folder / "work"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OBS_", "PYTHON", "VIRTUAL_ENV"))}
     env |= {"OBS_SPOOL_DIR": str(folder / "spool"), "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"}
-    return Installed(venv, work, env)
+    return Installed(venv, work, env, wheel, constraints)
 
 
 def test_the_package_is_the_installed_one_not_the_checkout(installed: Installed) -> None:
@@ -157,3 +160,31 @@ def test_obs_dashboard_serves_and_its_pages_render(installed: Installed, served:
         """
     )
     assert "app.py" in out and "3_Calls.py" in out and len(out.split()) >= 9, out
+
+
+def test_obs_collector_says_which_extra_it_needs_then_takes_spans_once_installed(installed: Installed) -> None:
+    # Installed without the collector extra (above): every other command works, this one says what to install.
+    missing = installed.run(str(installed.venv / "bin" / "obs"), "collector", ok=False)
+    assert missing.returncode == 1 and "pip install 'obs[collector]'" in missing.stderr, missing.stderr
+    installed.run(str(installed.venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q",
+                  "install", "-c", str(installed.constraints), f"{installed.wheel}[collector]")  # fmt: skip
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(installed.venv / "bin" / "obs"), "collector", "--port", str(port), "--grpc-port", "0",
+         "--database-url", "sqlite:///otlp.db"],
+        cwd=installed.work, env=installed.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None and "OTLP/HTTP on" in proc.stdout.readline()
+        body = (ROOT / "tests" / "otlp_fixtures" / "openllmetry" / "chat.pb").read_bytes()
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/traces", data=body, method="POST",
+                                         headers={"content-type": "application/x-protobuf"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0]
+    finally:
+        proc.kill()
+    assert "Stopped." in out and "Traceback" not in out, out
+    stats = installed.obs("stats", "--database-url", "sqlite:///otlp.db")
+    assert re.search(r"^calls\s+1$", stats, re.MULTILINE) and re.search(r"^traces\s+1$", stats, re.MULTILINE), stats

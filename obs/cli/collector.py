@@ -10,8 +10,6 @@ import click
 
 from obs import config
 from obs.cli.options import database_url_option, friendly_errors, is_loopback
-from obs.collector.receiver import Receiver
-from obs.collector.server import TRACES_PATH, serve
 from obs.recorder.queue import Recorder
 from obs.store import db
 from obs.store.store import Store
@@ -31,6 +29,11 @@ def collector(database_url: str | None, host: str, port: int, grpc_port: int) ->
     LLM spans (GenAI conventions, OpenLLMetry, OpenInference) become calls, every other span a span of its trace.
     Loopback only unless $OBS_COLLECTOR_TOKEN is set (then every request needs "Authorization: Bearer TOKEN").
     """
+    try:
+        from obs.collector.receiver import Receiver
+        from obs.collector.server import TRACES_PATH, serve
+    except ImportError as exc:  # the OTLP messages and grpcio come with the extra
+        raise click.ClickException(f"obs collector needs {exc.name}: pip install 'obs[collector]'") from None
     token = os.environ.get(config.ENV_COLLECTOR_TOKEN) or None
     if not is_loopback(host) and token is None:
         raise click.ClickException(
