@@ -24,7 +24,14 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# The Node.js app the collector's tests run (the openai npm client instrumented by OpenInference JS).
+NODE_STAMP := tests/otlp_node/node_modules/.installed
+
+$(NODE_STAMP): tests/otlp_node/package-lock.json
+	cd tests/otlp_node && npm ci --silent --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+unit: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest
 
 # `make frameworks-openai2`: the frameworks whose pins need openai<3 (instructor, llama-index), in their own venv,
