@@ -203,3 +203,16 @@ def test_grpc_without_the_token_is_unauthenticated_and_nothing_is_stored(collect
     assert answer.partial_success.rejected_spans == 0
     trace = collector.store.get_trace(trace_id)
     assert trace is not None and len(trace.calls) == 1
+
+
+def test_a_grpc_export_over_the_body_limit_is_refused_and_stores_nothing(collector: Collector) -> None:
+    import grpc
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
+
+    big = "x" * (300 * 1024)  # the rig's limit is 256 KB
+    request = ExportTraceServiceRequest.FromString(request_body(**{"gen_ai.input.messages": big}))
+    with grpc.insecure_channel(collector.grpc) as channel, pytest.raises(grpc.RpcError) as refused:
+        TraceServiceStub(channel).Export(request, metadata=[("authorization", "Bearer s3cret")])
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    trace_id = request.resource_spans[0].scope_spans[0].spans[0].trace_id.hex()
+    assert collector.store.get_trace(trace_id) is None
