@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import anthropic
@@ -32,6 +33,13 @@ WEATHER_TOOL = [
 ]
 
 
+def gpt5_mini_cost(call: LLMCall) -> Decimal:
+    """gpt-5-mini's price for the call's tokens: $0.25 input, $0.025 cached input, $2 output per million."""
+    assert call.prompt_tokens is not None and call.cached_tokens is not None and call.completion_tokens is not None
+    fresh = call.prompt_tokens - call.cached_tokens
+    return (fresh * Decimal("0.25") + call.cached_tokens * Decimal("0.025") + call.completion_tokens * 2) / 10**6
+
+
 @dataclass
 class Rig:
     fake: FakeOpenAI
@@ -45,6 +53,11 @@ class Rig:
         found = self.store.get_trace(trace_id)
         assert found is not None
         return found
+
+    def calls(self, trace_id: str) -> list[LLMCall]:
+        """The stored calls of a trace, in the order they were made, with their content."""
+        found = [self.store.get_call(c.id) for c in self.trace(trace_id).calls]
+        return sorted((c for c in found if c is not None), key=lambda c: c.ts)
 
     def only_call(self, trace_id: str) -> LLMCall:
         calls = self.trace(trace_id).calls

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pydantic
@@ -29,7 +28,7 @@ from openai import AsyncOpenAI
 
 import obs
 from obs.records import LLMCall
-from tests.capture_rig import Rig
+from tests.capture_rig import Rig, gpt5_mini_cost
 from tests.fake_openai import clients
 
 QUESTION = "Weather in Paris?"
@@ -70,18 +69,6 @@ def agent(model: str | Model, **kwargs: Any) -> Agent[Any]:
 
 def plain_client(rig: Rig) -> AsyncOpenAI:
     return clients(rig.fake)[1]
-
-
-def calls(rig: Rig, trace_id: str) -> list[LLMCall]:
-    """The stored calls of a trace, in the order they were made, with their content."""
-    found = [rig.store.get_call(c.id) for c in rig.trace(trace_id).calls]
-    return sorted((c for c in found if c is not None), key=lambda c: c.ts)
-
-
-def gpt5_mini_cost(call: LLMCall) -> Decimal:
-    assert call.prompt_tokens is not None and call.cached_tokens is not None and call.completion_tokens is not None
-    fresh = call.prompt_tokens - call.cached_tokens
-    return (fresh * Decimal("0.25") + call.cached_tokens * Decimal("0.025") + call.completion_tokens * 2) / 10**6
 
 
 def run(target: Agent[Any]) -> RunResult:
@@ -130,7 +117,7 @@ def test_runner_run_on_the_default_responses_model_records_both_calls_and_the_to
         result = run(agent("gpt-5-mini"))
     assert result.final_output == plain.final_output and result.final_output.startswith("Echo: ")
     assert [item.type for item in result.new_items] == [item.type for item in plain.new_items]
-    stored = calls(rig, t.trace_id)
+    stored = rig.calls(t.trace_id)
     assert_usage_matches(stored, result)
     first, second = stored
     assert_responses_tool_round_trip(first, second, result.final_output)
@@ -144,7 +131,7 @@ def test_runner_run_streamed_on_responses_records_both_streams_with_first_token_
     with obs.trace("agents run_streamed") as t:
         result, events = run_streamed(agent(OpenAIResponsesModel("gpt-5-mini", rig.aclient)))
     assert result.final_output == plain.final_output and events == plain_events
-    stored = calls(rig, t.trace_id)
+    stored = rig.calls(t.trace_id)
     assert_usage_matches(stored, result)
     first, second = stored
     assert_responses_tool_round_trip(first, second, result.final_output)
@@ -158,7 +145,7 @@ def test_runner_run_on_chat_completions_records_both_calls_and_the_tool_call(rig
     with obs.trace("agents chat") as t:
         result = run(agent(OpenAIChatCompletionsModel("gpt-5-mini", rig.aclient)))
     assert result.final_output == plain.final_output == "Echo: Sunny in Paris "
-    stored = calls(rig, t.trace_id)
+    stored = rig.calls(t.trace_id)
     assert_usage_matches(stored, result)
     first, second = stored
     assert first.content is not None and first.content.tool_calls == [CHAT_CALL] and first.content.output_text is None
@@ -174,7 +161,7 @@ def test_runner_run_streamed_on_chat_completions_records_both_streams(rig: Rig) 
         result, events = run_streamed(agent(OpenAIChatCompletionsModel("gpt-5-mini", rig.aclient)))
     assert result.final_output == plain.final_output == "Echo: Sunny in Paris "
     assert events == plain_events
-    first, second = calls(rig, t.trace_id)
+    first, second = rig.calls(t.trace_id)
     assert first.content is not None and first.content.tool_calls == [CHAT_CALL]
     assert second.content is not None and second.content.output_text == result.final_output
     for call, finish in ((first, "tool_calls"), (second, "stop")):
@@ -189,7 +176,7 @@ def test_a_structured_output_type_is_recorded_as_its_json(rig: Rig) -> None:
     with obs.trace("agents structured") as t:
         result = run(forecaster)
     assert isinstance(result.final_output, Forecast) and result.final_output.text.startswith("Echo: ")
-    (call,) = calls(rig, t.trace_id)
+    (call,) = rig.calls(t.trace_id)
     assert call.content is not None and json.loads(call.content.output_text or "") == result.final_output.model_dump()
     assert call.params is not None and call.params["text"]["format"]["type"] == "json_schema"
     assert call.cost_usd == gpt5_mini_cost(call)

@@ -21,8 +21,7 @@ from langchain_openai import AzureChatOpenAI, ChatOpenAI, OpenAIEmbeddings
 from openai import OpenAI
 
 import obs
-from obs.records import LLMCall
-from tests.capture_rig import Rig
+from tests.capture_rig import Rig, gpt5_mini_cost
 from tests.fake_openai import FakeOpenAI, FakeServer
 
 
@@ -53,18 +52,6 @@ def chat_model(fake: FakeOpenAI, *, wrapped: bool = True, **kwargs: Any) -> Chat
     return obs.wrap(model) if wrapped else model
 
 
-def calls(rig: Rig, trace_id: str) -> list[LLMCall]:
-    """The stored calls of a trace, in the order they were made, with their content."""
-    found = [rig.store.get_call(c.id) for c in rig.trace(trace_id).calls]
-    return sorted((c for c in found if c is not None), key=lambda c: c.ts)
-
-
-def gpt5_mini_cost(call: LLMCall) -> Decimal:
-    assert call.prompt_tokens is not None and call.cached_tokens is not None and call.completion_tokens is not None
-    fresh = call.prompt_tokens - call.cached_tokens
-    return (fresh * Decimal("0.25") + call.cached_tokens * Decimal("0.025") + call.completion_tokens * 2) / 10**6
-
-
 def same(message: BaseMessage) -> dict[str, Any]:
     """A message without what differs from one run to the next (LangChain's run id, the provider's response id)."""
     metadata = {k: v for k, v in message.response_metadata.items() if k != "id"}
@@ -88,7 +75,7 @@ def test_invoke_and_ainvoke_are_recorded_with_usage_cost_and_the_same_answer(rig
         answer = llm.invoke("My printer is on fire")
         async_answer = asyncio.run(llm.ainvoke("My printer is on fire"))
     assert same(answer) == same(async_answer) == same(plain)
-    first, second = calls(rig, t.trace_id)
+    first, second = rig.calls(t.trace_id)
     for call, message in ((first, answer), (second, async_answer)):
         assert isinstance(message, AIMessage) and message.usage_metadata is not None
         assert call.model == "gpt-5-mini" and call.response_model == message.response_metadata["model_name"]
@@ -118,7 +105,7 @@ def test_stream_and_astream_are_recorded_with_first_token_time_and_the_same_chun
     # what it sees without obs, and the call is still priced.
     assert [c.content for c in chunks] == [c.content for c in async_chunks] == [c.content for c in plain]
     assert joined(chunks).usage_metadata is None and joined(plain).usage_metadata is None
-    for call, streamed in zip(calls(rig, t.trace_id), (chunks, async_chunks), strict=True):
+    for call, streamed in zip(rig.calls(t.trace_id), (chunks, async_chunks), strict=True):
         assert call.stream and call.status == "ok" and call.finish_reason == "stop"
         assert call.content is not None and call.content.output_text == joined(streamed).content == "Echo: Hello there "
         assert call.latency_ms_first_token is not None and call.latency_ms is not None
@@ -129,7 +116,7 @@ def test_stream_and_astream_are_recorded_with_first_token_time_and_the_same_chun
 def test_a_stream_with_stream_usage_hands_langchain_the_usage_obs_records(rig: Rig) -> None:
     with obs.trace("langchain stream usage") as t:
         message = joined(list(chat_model(rig.fake, stream_usage=True).stream("Hello there")))
-    (call,) = calls(rig, t.trace_id)
+    (call,) = rig.calls(t.trace_id)
     assert message.usage_metadata is not None
     assert call.prompt_tokens == message.usage_metadata["input_tokens"]
     assert call.completion_tokens == message.usage_metadata["output_tokens"]
@@ -149,7 +136,7 @@ def test_structured_output_invoke_and_stream_are_recorded(rig: Rig) -> None:
         async_streamed = asyncio.run(astream())
     assert parsed == plain.invoke("Weather in Paris?") == Weather(text="Echo: Weather in Paris? ")
     assert streamed == async_streamed == list(plain.stream("Weather in Paris?")) and streamed[-1] == parsed
-    whole, stream, async_stream = calls(rig, t.trace_id)
+    whole, stream, async_stream = rig.calls(t.trace_id)
     assert async_stream.stream and async_stream.latency_ms_first_token is not None
     for call in (whole, stream, async_stream):
         assert call.content is not None and json.loads(call.content.output_text or "") == parsed.model_dump()
@@ -168,12 +155,12 @@ def test_bound_tools_calls_are_stored_whole_and_streamed(rig: Rig) -> None:
     assert isinstance(answer, AIMessage) and answer.tool_calls == plain.tool_calls == streamed.tool_calls == expected  # type: ignore[attr-defined]
     sent = {"id": "call_abc123", "type": "function",
             "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}  # fmt: skip
-    for call in calls(rig, t.trace_id):
+    for call in rig.calls(t.trace_id):
         assert call.finish_reason == "tool_calls" and call.status == "ok"
         assert call.content is not None and call.content.tool_calls == [sent] and call.content.output_text is None
         assert call.content.tools is not None and call.content.tools[0]["function"]["name"] == "get_weather"
         assert call.cost_usd == gpt5_mini_cost(call)
-    assert [c.stream for c in calls(rig, t.trace_id)] == [False, True]
+    assert [c.stream for c in rig.calls(t.trace_id)] == [False, True]
 
 
 def test_a_tool_round_trip_is_two_calls_in_one_trace(rig: Rig) -> None:
@@ -183,7 +170,7 @@ def test_a_tool_round_trip_is_two_calls_in_one_trace(rig: Rig) -> None:
         assert isinstance(asked, AIMessage)
         result = get_weather.invoke(asked.tool_calls[0])
         final = llm.invoke(["Weather in Paris?", asked, result])
-    first, second = calls(rig, t.trace_id)
+    first, second = rig.calls(t.trace_id)
     assert first.finish_reason == "tool_calls" and second.finish_reason == "stop"
     assert second.content is not None and second.content.output_text == final.content == "Echo: Sunny in Paris "
     assert second.content.messages is not None and second.content.messages[-1] == {
@@ -202,7 +189,7 @@ def test_the_responses_api_is_recorded_whole_streamed_and_with_tools(rig: Rig) -
     assert answer.text == plain.invoke("Hello there").text == streamed.text
     assert isinstance(tool_answer, AIMessage) and tool_answer.tool_calls[0]["args"] == {"city": "Paris"}
     assert isinstance(parsed, Weather) and parsed == plain.with_structured_output(Weather).invoke("Weather in Paris?")
-    whole, stream, tools, structured = calls(rig, t.trace_id)
+    whole, stream, tools, structured = rig.calls(t.trace_id)
     assert whole.content is not None and whole.content.output_text == answer.text
     assert stream.content is not None and stream.content.output_text == streamed.text
     assert (whole.stream, stream.stream) == (False, True) and stream.latency_ms_first_token is not None
@@ -224,7 +211,7 @@ def test_embeddings_are_recorded_without_their_vectors(rig: Rig) -> None:
         vectors = embedder.embed_documents(["printer", "fire"])
         query = asyncio.run(embedder.aembed_query("printer"))
     assert vectors == plain.embed_documents(["printer", "fire"]) and query == vectors[0]
-    documents, one = calls(rig, t.trace_id)
+    documents, one = rig.calls(t.trace_id)
     assert (documents.model, documents.prompt_tokens, one.prompt_tokens) == ("text-embedding-3-small", 10, 5)
     assert documents.cost_usd == Decimal("0.02") * 10 / 10**6 and documents.status == "ok"
     assert documents.content is not None and "0.1" not in json.dumps(documents.content.response)
@@ -235,7 +222,7 @@ def test_azure_chat_openai_is_recorded_as_azure(rig: Rig) -> None:
                                    azure_endpoint="http://fake", max_retries=0, **http_clients(rig.fake)))  # fmt: skip
     with obs.trace("langchain azure") as t:
         answer = llm.invoke("Hello there")
-    (call,) = calls(rig, t.trace_id)
+    (call,) = rig.calls(t.trace_id)
     assert call.provider == "azure" and call.content is not None and call.content.output_text == answer.content
 
 
@@ -250,7 +237,7 @@ def test_a_model_on_langchains_own_http_client_is_recorded(rig: Rig) -> None:
             chunks = list(again.stream("Hello there"))
     finally:
         server.close()
-    whole, stream = calls(rig, t.trace_id)
+    whole, stream = rig.calls(t.trace_id)
     assert whole.content is not None and whole.content.output_text == answer.content
     assert stream.content is not None and stream.content.output_text == joined(chunks).content
     assert stream.stream and stream.cost_usd == gpt5_mini_cost(stream)
@@ -260,7 +247,7 @@ def test_wrapping_a_model_twice_records_each_call_once(rig: Rig) -> None:
     llm = obs.wrap(chat_model(rig.fake))
     with obs.trace("langchain twice") as t:
         llm.invoke("Hello there")
-    assert len(calls(rig, t.trace_id)) == 1
+    assert len(rig.calls(t.trace_id)) == 1
 
 
 def test_a_root_client_passed_alone_is_replaced_by_langchain_so_the_model_is_what_to_wrap(rig: Rig) -> None:
@@ -271,7 +258,7 @@ def test_a_root_client_passed_alone_is_replaced_by_langchain_so_the_model_is_wha
     assert llm.root_client is not mine
     with obs.trace("langchain root client") as t:
         obs.wrap(llm).invoke("Hello there")
-    assert len(calls(rig, t.trace_id)) == 1
+    assert len(rig.calls(t.trace_id)) == 1
 
 
 def test_include_response_headers_reads_through_the_raw_response_and_is_recorded(rig: Rig) -> None:
@@ -280,7 +267,7 @@ def test_include_response_headers_reads_through_the_raw_response_and_is_recorded
         answer = llm.invoke("Hello there")
         chunks = list(llm.stream("Hello there"))
     assert "headers" in answer.response_metadata
-    whole, stream = calls(rig, t.trace_id)
+    whole, stream = rig.calls(t.trace_id)
     assert whole.content is not None and whole.content.output_text == answer.content and not whole.stream
     assert stream.content is not None and stream.content.output_text == joined(chunks).content and stream.stream
     assert whole.cost_usd == gpt5_mini_cost(whole) and stream.cost_usd == gpt5_mini_cost(stream)
@@ -295,7 +282,7 @@ def test_a_subclass_from_another_package_is_recognised_and_the_same_model_is_ret
     assert obs.wrap(model) is model
     with obs.trace("langchain subclass") as t:
         model.invoke("Hello there")
-    assert len(calls(rig, t.trace_id)) == 1
+    assert len(rig.calls(t.trace_id)) == 1
 
 
 def test_obs_never_imports_langchain() -> None:

@@ -54,12 +54,6 @@ def plain_client(rig: Rig) -> AsyncOpenAI:
     return clients(rig.fake)[1]
 
 
-def calls(rig: Rig, trace_id: str) -> list[LLMCall]:
-    """The stored calls of a trace, in the order they were made, with their content."""
-    found = [rig.store.get_call(c.id) for c in rig.trace(trace_id).calls]
-    return sorted((c for c in found if c is not None), key=lambda c: c.ts)
-
-
 def tool_names(call: LLMCall) -> list[str]:
     assert call.content is not None
     return [(c.get("function") or c)["name"] for c in call.content.tool_calls or ()]
@@ -88,7 +82,7 @@ def test_a_run_with_a_tool_records_both_requests_and_the_tool_call(rig: Rig, mod
         result = agent(model_class, obs.wrap(plain_client(rig))).run_sync(QUESTION)
     assert result.output == plain.output and result.output.startswith("Echo: ")
     assert result.usage == plain.usage
-    stored = calls(rig, t.trace_id)
+    stored = rig.calls(t.trace_id)
     assert_recorded_like_pydantic_ai_saw_it(stored, result.all_messages(), result.usage)
     first, second = stored
     assert tool_names(first) == ["get_weather"] and tool_names(second) == []
@@ -110,7 +104,7 @@ def test_run_stream_records_both_streams_with_first_token_times(rig: Rig, model_
         deltas, result = asyncio.run(run_stream(agent(model_class, rig.aclient)))
     assert deltas == plain_deltas and "".join(deltas).startswith("Echo: ")
     assert result.usage == plain.usage
-    stored = calls(rig, t.trace_id)
+    stored = rig.calls(t.trace_id)
     assert_recorded_like_pydantic_ai_saw_it(stored, result.all_messages(), result.usage)
     first, second = stored
     assert tool_names(first) == ["get_weather"]
@@ -127,7 +121,7 @@ def test_structured_output_after_a_tool_is_recorded_as_the_output_tool_call(rig:
     with obs.trace("pydantic-ai structured") as t:
         result = agent(model_class, rig.aclient, output_type=Weather).run_sync(QUESTION)
     assert result.output == plain.output == Weather(city="Paris")
-    stored = calls(rig, t.trace_id)
+    stored = rig.calls(t.trace_id)
     assert_recorded_like_pydantic_ai_saw_it(stored, result.all_messages(), result.usage)
     assert [tool_names(c) for c in stored] == [["get_weather"], ["final_result"]]
     last = stored[-1]

@@ -7,7 +7,7 @@ The writer usually reads the response body the client received, not the objects 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from obs.serialize import plain
@@ -18,6 +18,16 @@ _SECRET_KEYS = frozenset({"extra_headers"})
 def get(value: Any, name: str) -> Any:
     """A field of an SDK object or of the JSON object it was parsed from (None when absent)."""
     return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
+def text_of(content: Any) -> str | None:
+    """A message's (or a system prompt's) text: the string, or its text blocks' texts joined by newlines."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Iterable):
+        parts = [p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
+        return "\n".join(parts) or None
+    return None
 
 
 def params(request: Mapping[str, Any], content_keys: Collection[str]) -> dict[str, Any]:

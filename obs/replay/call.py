@@ -8,7 +8,6 @@ timed, visible in the explorer. Building the request is pure (``build_request``)
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -288,7 +287,7 @@ class Session:
             return replay_id, str(exc)
         try:
             if kind == "messages":
-                result = client.messages.create(**_messages_arguments(request), obs=tags)
+                result = client.messages.create(**providers.messages_arguments(request), obs=tags)
             elif kind == "chat":
                 result = client.chat.completions.create(**request, obs=tags)
             else:
@@ -320,17 +319,6 @@ class Session:
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.close()
-
-
-def _messages_arguments(request: Mapping[str, Any]) -> dict[str, Any]:
-    """A Messages API request as ``messages.create`` takes it: what its signature does not name (temperature, in
-    newer SDKs) goes in ``extra_body``, as the original app sent it."""
-    import anthropic
-
-    named = inspect.signature(anthropic.resources.Messages.create).parameters
-    arguments = {k: v for k, v in request.items() if k in named}
-    extra = {k: v for k, v in request.items() if k not in named}
-    return {**arguments, "extra_body": {**extra, **(arguments.pop("extra_body", None) or {})}} if extra else arguments
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ the page or a file.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import threading
 import tomllib
@@ -126,6 +128,23 @@ class Provider:
             ) from None
         except sdk.APIStatusError:
             pass  # reachable and not an auth problem (some compatible servers have no /models)
+
+
+@functools.cache
+def _messages_create_parameters() -> frozenset[str]:
+    """The keyword arguments the installed anthropic SDK's ``messages.create`` names (read once)."""
+    import anthropic
+
+    return frozenset(inspect.signature(anthropic.resources.Messages.create).parameters)
+
+
+def messages_arguments(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A Messages API request as ``messages.create`` takes it: what its signature does not name (temperature, in
+    newer SDKs) goes in ``extra_body``, as the original app sent it."""
+    named = _messages_create_parameters()
+    arguments = {k: v for k, v in request.items() if k in named}
+    extra = {k: v for k, v in request.items() if k not in named}
+    return {**arguments, "extra_body": {**extra, **(arguments.pop("extra_body", None) or {})}} if extra else arguments
 
 
 def builtin() -> dict[str, Provider]:

@@ -29,13 +29,7 @@ IMAGE_MARKER = "image"
 
 def system_prompt(request: Mapping[str, Any]) -> str | None:
     """``system`` as a string, or the text of its text blocks."""
-    system = request.get("system")
-    if isinstance(system, str):
-        return system
-    if isinstance(system, Sequence):
-        texts = [b.get("text", "") for b in system if isinstance(b, Mapping) and b.get("type") == "text"]
-        return "\n".join(texts) or None
-    return None
+    return fields.text_of(request.get("system"))
 
 
 def messages(request: Mapping[str, Any]) -> Any:

@@ -6,10 +6,10 @@ the table in ``obs.capture.build`` says which of them each API uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from obs.capture.fields import params
+from obs.capture.fields import params, text_of
 
 #: Request keys that are content (stored apart) or transport details, not model parameters.
 _CONTENT_KEYS = frozenset({"messages", "tools", "input", "instructions", "functions", "system"})
@@ -30,23 +30,14 @@ def system_message(request: Mapping[str, Any]) -> str | None:
     models a Messages API body and records it as a chat call)."""
     for message in request.get("messages") or []:
         if isinstance(message, Mapping) and message.get("role") in {"system", "developer"}:
-            return _text_of(message.get("content"))
-    return _text_of(request.get("system")) if request.get("system") else None
+            return text_of(message.get("content"))
+    return text_of(request.get("system")) if request.get("system") else None
 
 
 def instructions(request: Mapping[str, Any]) -> str | None:
     """The ``instructions`` of a Responses API request, its system prompt."""
     value = request.get("instructions")
     return value if isinstance(value, str) else None
-
-
-def _text_of(content: Any) -> str | None:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, Iterable):
-        parts = [p.get("text", "") for p in content if isinstance(p, Mapping) and p.get("type") == "text"]
-        return "\n".join(parts) or None
-    return None
 
 
 def request_params(request: Mapping[str, Any]) -> dict[str, Any]:
