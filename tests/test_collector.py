@@ -157,6 +157,8 @@ def test_bad_requests_get_a_status_and_a_reason(collector: Collector) -> None:
     bomb = gzip.compress(b"\x00" * (5 * 1024 * 1024))  # small on the wire, 5 MB inflated: over the 256 KB limit
     assert post(collector, bomb, **{"content-encoding": "gzip"}).status_code == 413
     assert httpx2.post(f"{collector.http}/v1/metrics", content=b"", timeout=5).status_code == 404
+    logs = httpx2.post(f"{collector.http}/v1/logs", content=b"", timeout=5)
+    assert logs.status_code == 404 and "CAPTURE_MESSAGE_CONTENT=span_only" in logs.json()["message"]
 
 
 def test_unreadable_spans_are_refused_the_otlp_way_and_the_rest_stored(collector: Collector) -> None:

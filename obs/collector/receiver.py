@@ -96,9 +96,7 @@ class Receiver:
 
     def export(self, request: ExportTraceServiceRequest) -> Exported:
         """Store an export's records; the OTLP answer (partial success when some spans were refused)."""
-        read = read_export(request)
-        for record in read.records:
-            self.recorder.enqueue(record)
+        read = read_export(request, self.recorder.enqueue)
         if read.records and not self.recorder.flush(config.COLLECTOR_STORE_TIMEOUT_S):
             raise NotStored(f"the store did not take the spans within {config.COLLECTOR_STORE_TIMEOUT_S:g} s")
         response = ExportTraceServiceResponse()

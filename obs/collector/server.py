@@ -15,6 +15,13 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 from obs.collector.receiver import JSON, BadRequest, NotStored, Receiver, TooLarge
 
 TRACES_PATH = "/v1/traces"
+#: What the collector says to an exporter of something it does not store.
+_NO_ROUTE = {
+    "/v1/logs": "obs stores traces only, not logs: GenAI instrumentations put a call's content on its span with "
+    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=span_only (or span_and_event); "
+    "or send logs elsewhere (OTEL_LOGS_EXPORTER=none)",
+    "/v1/metrics": "obs stores traces only, not metrics: OTEL_METRICS_EXPORTER=none, or send them elsewhere",
+}
 GRPC_WORKERS = 8
 
 
@@ -30,8 +37,10 @@ def http_server(receiver: Receiver, host: str, port: int) -> http.server.Threadi
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
-            if self.path.split("?", 1)[0].rstrip("/") != TRACES_PATH:
-                self._error(404, f"no route {self.path}: OTLP/HTTP traces go to POST {TRACES_PATH}", drain=True)
+            path = self.path.split("?", 1)[0].rstrip("/")
+            if path != TRACES_PATH:
+                default = f"no route {self.path}: OTLP/HTTP traces go to POST {TRACES_PATH}"
+                self._error(404, _NO_ROUTE.get(path, default), drain=True)
                 return
             if not receiver.authorized(self.headers.get("authorization")):
                 self._error(401, "missing or wrong bearer token (Authorization: Bearer $OBS_COLLECTOR_TOKEN)",

@@ -12,7 +12,7 @@ kept in the call's metadata, never dropped.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,7 +118,7 @@ def read(attrs: Mapping[str, Any]) -> LlmSpan:
         if isinstance(count, int | float) and not isinstance(count, bool):
             out.usage[key] = int(count)
     reasons = get("finish_reasons")
-    if isinstance(reasons, Sequence) and not isinstance(reasons, str) and reasons:
+    if isinstance(reasons, list | tuple) and reasons:
         out.finish_reason = str(reasons[0])
     elif out.finish_reason is None and isinstance(reasons, str):
         out.finish_reason = reasons
@@ -148,7 +148,7 @@ def _content(out: LlmSpan, attrs: Mapping[str, Any], get: _Getter, used: set[str
     out.system = _parts_text(system) if isinstance(system, list) else _str(system)
     given = json_value(get("input_messages"))
     if isinstance(given, list):  # GenAI conventions: messages of parts
-        out.messages = [_genai_message(m) for m in given if isinstance(m, Mapping)]
+        out.messages = [_genai_message(m) for m in given if isinstance(m, dict)]
     else:
         flat = _flat(attrs, used, "gen_ai.prompt")
         flat = flat or [m.get("message", {}) for m in _flat(attrs, used, "llm.input_messages")]
@@ -161,8 +161,8 @@ def _content(out: LlmSpan, attrs: Mapping[str, Any], get: _Getter, used: set[str
                            and isinstance(m.get("content"), str)), None)  # fmt: skip
     answer = json_value(get("output_messages"))
     if isinstance(answer, list):
-        replies = [_genai_message(m) for m in answer if isinstance(m, Mapping)]
-        out.finish_reason = next((str(m["finish_reason"]) for m in answer if isinstance(m, Mapping)
+        replies = [_genai_message(m) for m in answer if isinstance(m, dict)]
+        out.finish_reason = next((str(m["finish_reason"]) for m in answer if isinstance(m, dict)
                                   and m.get("finish_reason")), None)  # fmt: skip
     else:
         completions = _flat(attrs, used, "gen_ai.completion")
@@ -184,19 +184,29 @@ def _content(out: LlmSpan, attrs: Mapping[str, Any], get: _Getter, used: set[str
     out.tools = tools
 
 
-def _genai_message(message: Mapping[str, Any]) -> dict[str, Any]:
+def _genai_message(message: dict[str, Any]) -> dict[str, Any]:
     """A GenAI-conventions message (``role``, ``parts``) as a chat message."""
     parts = message.get("parts")
     out: dict[str, Any] = {"role": message.get("role", "user")}
     if not isinstance(parts, list):
         out["content"] = message.get("content")
         return out
-    texts = [str(p.get("content", "")) for p in parts if isinstance(p, Mapping) and p.get("type") == "text"]
-    calls = [_tool_call(p.get("id"), p.get("name"), p.get("arguments")) for p in parts
-             if isinstance(p, Mapping) and p.get("type") == "tool_call"]  # fmt: skip
-    results = [p for p in parts if isinstance(p, Mapping) and p.get("type") == "tool_call_response"]
-    others = [p for p in parts if isinstance(p, Mapping) and p.get("type") not in {"text", "tool_call",
-                                                                                    "tool_call_response"}]  # fmt: skip
+    texts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    others: list[dict[str, Any]] = []
+    for part in parts:  # one pass: this runs for every message of every span
+        if not isinstance(part, dict):
+            continue
+        kind = part.get("type")
+        if kind == "text":
+            texts.append(str(part.get("content", "")))
+        elif kind == "tool_call":
+            calls.append(_tool_call(part.get("id"), part.get("name"), part.get("arguments")))
+        elif kind == "tool_call_response":
+            results.append(part)
+        else:
+            others.append(part)
     if results:
         out["role"] = "tool"
         out["tool_call_id"] = results[0].get("id")
@@ -220,15 +230,15 @@ def _flat_message(message: Mapping[str, Any]) -> dict[str, Any]:
     content = message.get("content")
     contents = message.get("contents")
     if content is None and isinstance(contents, list):
-        texts = [c.get("message_content", {}).get("text") for c in contents if isinstance(c, Mapping)]
+        texts = [c.get("message_content", {}).get("text") for c in contents if isinstance(c, dict)]
         content = "".join(t for t in texts if isinstance(t, str)) or None
     out["content"] = content
     calls = message.get("tool_calls")
     if isinstance(calls, list):
         tool_calls = []
         for call in calls:
-            call = call.get("tool_call", call) if isinstance(call, Mapping) else {}
-            function = call.get("function", {}) if isinstance(call.get("function"), Mapping) else {}
+            call = call.get("tool_call", call) if isinstance(call, dict) else {}
+            function = call.get("function", {}) if isinstance(call.get("function"), dict) else {}
             tool_calls.append(_tool_call(call.get("id"), call.get("name") or function.get("name"),
                                          call.get("arguments") or function.get("arguments")))  # fmt: skip
         out["tool_calls"] = tool_calls
@@ -244,7 +254,7 @@ def _tool_call(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
 
 
 def _parts_text(parts: list[Any]) -> str | None:
-    texts = [str(p.get("content", "")) for p in parts if isinstance(p, Mapping) and p.get("type") == "text"]
+    texts = [str(p.get("content", "")) for p in parts if isinstance(p, dict) and p.get("type") == "text"]
     return "\n".join(texts) or None
 
 
@@ -256,14 +266,15 @@ def _params(attrs: Mapping[str, Any], get: _Getter, used: set[str]) -> dict[str,
     parameters, OpenLLMetry's ``llm.request.*``."""
     params: dict[str, Any] = {}
     invocation = json_value(get("invocation_parameters"))
-    if isinstance(invocation, Mapping):
+    if isinstance(invocation, dict):
         params.update({k: v for k, v in invocation.items() if k not in {"messages", "tools"}})
     for prefix in ("gen_ai.request.", "llm.request."):
         for key, v in attrs.items():
-            name = key[len(prefix) :]
-            if key.startswith(prefix) and name not in {"model", "type"} and "." not in name:
-                used.add(key)
-                params[name] = v
+            if key.startswith(prefix):
+                name = key[len(prefix) :]
+                if name not in {"model", "type"} and "." not in name:
+                    used.add(key)
+                    params[name] = v
     return params
 
 

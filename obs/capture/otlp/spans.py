@@ -9,7 +9,7 @@ in the same export that has them, else from the resource's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,8 +51,9 @@ class Export:
         return "; ".join(self.errors[:3]) + more
 
 
-def read_export(request: Any) -> Export:
-    """The records of an ``ExportTraceServiceRequest``."""
+def read_export(request: Any, emit: Callable[[CallEvent | Span], None] | None = None) -> Export:
+    """The records of an ``ExportTraceServiceRequest``; each is handed to ``emit`` as soon as it is read, when
+    given (the collector's writer then stores the first spans while the rest are read)."""
     out = Export()
     for resource_spans in request.resource_spans:
         resource = attributes(resource_spans.resource.attributes)
@@ -67,9 +68,10 @@ def read_export(request: Any) -> Export:
                 continue
             attrs = span_attrs[span.span_id]
             inherited = _inherited(span, by_id, span_attrs, resource)
-            out.records.append(
-                _call(span, attrs, inherited) if dialects.is_llm(attrs) else _span(span, attrs, inherited)
-            )
+            record = _call(span, attrs, inherited) if dialects.is_llm(attrs) else _span(span, attrs, inherited)
+            out.records.append(record)
+            if emit is not None:
+                emit(record)
     return out
 
 
