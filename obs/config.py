@@ -229,6 +229,19 @@ ENV_COLLECTOR_TOKEN = "OBS_COLLECTOR_TOKEN"
 COLLECTOR_MAX_BODY_BYTES = 16 * 1024 * 1024
 COLLECTOR_STORE_TIMEOUT_S = 30.0
 
+#: ``obs proxy``: where it listens, the token clients must send in ``obs-proxy-token`` beyond loopback, the largest
+#: request body of a recorded call it reads (413 above it; other paths stream through), how long the upstream may
+#: take to connect and between two reads (504 after that), and the connections it keeps open to each upstream.
+PROXY_HOST = "127.0.0.1"
+PROXY_PORT = 8787
+ENV_PROXY_TOKEN = "OBS_PROXY_TOKEN"
+PROXY_TOKEN_HEADER = "obs-proxy-token"
+PROXY_MAX_BODY_BYTES = 64 * 1024 * 1024
+ENV_PROXY_TIMEOUT = "OBS_PROXY_TIMEOUT_S"
+PROXY_CONNECT_TIMEOUT_S = 10.0
+PROXY_READ_TIMEOUT_S = 600.0
+PROXY_MAX_CONNECTIONS = 1024
+
 #: The provider a replay uses when none is chosen. Without it: ``demo`` for calls the demo provider answered,
 #: ``openai`` for every other call.
 ENV_REPLAY_PROVIDER = "OBS_REPLAY_PROVIDER"

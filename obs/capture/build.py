@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from obs.capture import refusal
+from obs.capture import refusal, sse
 from obs.capture.anthropic import messages
 from obs.capture.events import CallEvent, Kind, Output
 from obs.capture.openai.chat import chat_output
@@ -73,6 +73,8 @@ APIS: dict[Kind, Api] = {
 def build_call(event: CallEvent, pricer: Pricer, refusal_patterns: Iterable[str]) -> LLMCall:
     """The stored record of a captured call: content, usage, cost (None when unpriced), refusal flag."""
     api = APIS[event.kind]
+    if event.stream_body is not None and event.chunks is None:  # a relayed stream: its events, read here
+        event.chunks = sse.objects(event.stream_body)
     request, from_body = _request(event)
     model = str(request.get("model") or "unknown")
     out = _output(event, api)
@@ -135,8 +137,9 @@ def _output(event: CallEvent, api: Api) -> Output:
         return api.stream_output(event.chunks)
     response = event.response
     if response is None:
-        # The caller's thread keeps the body, not the objects the SDK parsed from it (see RecordedCall.finish).
-        response = _parsed_body(event) if api.keeps_body else None
+        # The caller's thread keeps the body, not the objects the SDK parsed from it (see RecordedCall.finish);
+        # the proxy has only the body, embeddings' too (read for their usage; the vectors are not stored).
+        response = _parsed_body(event) if api.keeps_body or event.error is None else None
         if response is None:
             return Output()
     return api.output(response)

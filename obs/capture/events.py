@@ -45,6 +45,8 @@ class CallEvent:
     response_body: bytes | None = None
     #: obs asked for streamed usage the caller did not ask for (it is not part of the recorded request).
     usage_added: bool = False
+    #: The server-sent events of a stream as they were relayed (the proxy); read into ``chunks`` by the writer.
+    stream_body: bytes | None = None
 
 
 @dataclass(slots=True)

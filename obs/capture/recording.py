@@ -19,6 +19,7 @@ import pydantic
 from obs import clock, config
 from obs.capture.context import ATTRIBUTES, current, merged_attrs
 from obs.capture.events import CallEvent, Kind
+from obs.capture.fields import get
 from obs.records import new_span_id, new_trace_id
 from obs.serialize import snapshot
 
@@ -239,8 +240,9 @@ def safely(func: Callable[..., Any], *args: Any) -> None:
 # --- streams -----------------------------------------------------------------------------------------
 
 
-def _is_usage_only(chunk: Any) -> bool:
-    return getattr(chunk, "usage", None) is not None and not getattr(chunk, "choices", None)
+def is_usage_only(chunk: Any) -> bool:
+    """The chunk of a chat stream that carries only the usage (asked for with ``stream_options.include_usage``)."""
+    return get(chunk, "usage") is not None and not get(chunk, "choices")
 
 
 #: Stream events that carry the first generated output: text, a refusal, a tool call's arguments (Responses
@@ -258,12 +260,13 @@ _FIRST_TOKEN_EVENTS = frozenset(
 )
 
 
-def _has_first_token(chunk: Any) -> bool:
-    for choice in getattr(chunk, "choices", None) or ():
-        delta = getattr(choice, "delta", None)
-        if delta is not None and (delta.content or delta.tool_calls or getattr(delta, "refusal", None)):
+def has_first_token(chunk: Any) -> bool:
+    """A stream's chunk or event (an SDK object or its JSON object) carries generated output."""
+    for choice in get(chunk, "choices") or ():
+        delta = get(choice, "delta")
+        if delta is not None and (get(delta, "content") or get(delta, "tool_calls") or get(delta, "refusal")):
             return True
-    return getattr(chunk, "type", None) in _FIRST_TOKEN_EVENTS
+    return get(chunk, "type") in _FIRST_TOKEN_EVENTS
 
 
 class _StreamRecording:
@@ -279,10 +282,10 @@ class _StreamRecording:
     def _seen(self, chunk: Any) -> bool:
         """Record a chunk; False when the caller must not see it (usage it did not ask for)."""
         event = self._call.event
-        if event.first_token_ns is None and _has_first_token(chunk):
+        if event.first_token_ns is None and has_first_token(chunk):
             event.first_token_ns = clock.perf_ns()
         self._chunks.append(chunk)
-        return not (self._call.event.usage_added and _is_usage_only(chunk))
+        return not (self._call.event.usage_added and is_usage_only(chunk))
 
     def _finish(self, error: BaseException | None = None, abandoned: bool = False) -> None:
         if self._finished:

@@ -15,6 +15,7 @@ from obs.cli.collector import collector
 from obs.cli.evals import evals
 from obs.cli.options import database_url_option, friendly_errors, is_loopback, when
 from obs.cli.privacy import privacy, retention_group
+from obs.cli.proxy import proxy
 from obs.cli.replay import replay
 from obs.pricing.prices import default_pricer
 from obs.pricing.recost import recost
@@ -235,6 +236,7 @@ def _bytes(size: int) -> str:
 
 main.add_command(replay)
 main.add_command(collector)
+main.add_command(proxy)
 main.add_command(evals)
 main.add_command(alerts)
 main.add_command(retention_group)

@@ -1,6 +1,7 @@
 """Streamed calls: the chunks (chat) or events (responses) a stream yielded, assembled into one output.
 
-Pure code over the SDK's chunk objects, which the stream wrappers in ``recording`` collect on the caller's thread.
+Pure code over the SDK's chunk objects, which the stream wrappers in ``recording`` collect on the caller's thread,
+or over the JSON objects of the events themselves, which the proxy reads from the bytes it relayed.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from obs.capture.events import Output
+from obs.capture.fields import get
 from obs.capture.openai.chat import chat_usage
 from obs.capture.openai.responses import responses_output
 from obs.serialize import plain
@@ -23,21 +25,21 @@ def chat_stream_output(chunks: Sequence[Any]) -> Output:
     usage = None
     model = response_id = None
     for chunk in chunks:
-        model = getattr(chunk, "model", None) or model
-        response_id = getattr(chunk, "id", None) or response_id
-        if getattr(chunk, "usage", None) is not None:
-            usage = chunk.usage
-        for choice in getattr(chunk, "choices", None) or []:
-            delta = choice.delta
+        model = get(chunk, "model") or model
+        response_id = get(chunk, "id") or response_id
+        if get(chunk, "usage") is not None:
+            usage = get(chunk, "usage")
+        for choice in get(chunk, "choices") or []:
+            delta, index = get(choice, "delta"), get(choice, "index") or 0
             if delta is not None:
-                if delta.content:
-                    texts.setdefault(choice.index, []).append(delta.content)
-                if getattr(delta, "refusal", None):
-                    refusals.setdefault(choice.index, []).append(delta.refusal)
-                for call in delta.tool_calls or []:
-                    _merge_tool_delta(tools.setdefault(choice.index, {}), call)
-            if choice.finish_reason:
-                finish[choice.index] = choice.finish_reason
+                if get(delta, "content"):
+                    texts.setdefault(index, []).append(get(delta, "content"))
+                if get(delta, "refusal"):
+                    refusals.setdefault(index, []).append(get(delta, "refusal"))
+                for call in get(delta, "tool_calls") or []:
+                    _merge_tool_delta(tools.setdefault(index, {}), call)
+            if get(choice, "finish_reason"):
+                finish[index] = get(choice, "finish_reason")
     indexes = sorted(set(texts) | set(finish) | set(tools) | set(refusals)) or [0]
     choices: list[dict[str, Any]] = []
     for index in indexes:
@@ -66,22 +68,24 @@ def chat_stream_output(chunks: Sequence[Any]) -> Output:
 
 
 def _merge_tool_delta(calls: dict[int, dict[str, Any]], delta: Any) -> None:
-    call = calls.setdefault(delta.index, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}})
-    if delta.id:
-        call["id"] = delta.id
-    if getattr(delta, "type", None):
-        call["type"] = delta.type
-    function = getattr(delta, "function", None)
+    call = calls.setdefault(
+        get(delta, "index") or 0, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}}
+    )
+    if get(delta, "id"):
+        call["id"] = get(delta, "id")
+    if get(delta, "type"):
+        call["type"] = get(delta, "type")
+    function = get(delta, "function")
     if function is not None:
-        call["function"]["name"] += function.name or ""
-        call["function"]["arguments"] += function.arguments or ""
+        call["function"]["name"] += get(function, "name") or ""
+        call["function"]["arguments"] += get(function, "arguments") or ""
 
 
 def responses_stream_output(events: Sequence[Any]) -> Output:
     """A streamed Responses API call: the final response event carries the whole response."""
     for event in reversed(events):
-        response = getattr(event, "response", None)
-        if response is not None and getattr(event, "type", "").startswith("response."):
+        response = get(event, "response")
+        if response is not None and str(get(event, "type") or "").startswith("response."):
             out = responses_output(response)
             if out.output_text is None:
                 out.output_text = _delta_text(events)
@@ -90,5 +94,5 @@ def responses_stream_output(events: Sequence[Any]) -> Output:
 
 
 def _delta_text(events: Sequence[Any]) -> str | None:
-    parts = [e.delta for e in events if getattr(e, "type", None) == "response.output_text.delta"]
+    parts = [get(e, "delta") or "" for e in events if get(e, "type") == "response.output_text.delta"]
     return "".join(parts) or None

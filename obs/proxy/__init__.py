@@ -1,0 +1,1 @@
+"""`obs proxy`: a logging proxy for apps that change only their base URL."""
