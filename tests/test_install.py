@@ -188,3 +188,31 @@ def test_obs_collector_says_which_extra_it_needs_then_takes_spans_once_installed
     assert "Stopped." in out and "Traceback" not in out, out
     stats = installed.obs("stats", "--database-url", "sqlite:///otlp.db")
     assert re.search(r"^calls\s+1$", stats, re.MULTILINE) and re.search(r"^traces\s+1$", stats, re.MULTILINE), stats
+
+
+def test_obs_proxy_says_which_extra_it_needs_then_records_a_call_once_installed(installed: Installed) -> None:
+    missing = installed.run(str(installed.venv / "bin" / "obs"), "proxy", ok=False)
+    assert missing.returncode == 1 and "pip install 'obs[proxy]'" in missing.stderr, missing.stderr
+    installed.run(str(installed.venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q",
+                  "install", "-c", str(installed.constraints), f"{installed.wheel}[proxy]")  # fmt: skip
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(installed.venv / "bin" / "obs"), "proxy", "--port", str(port), "--database-url", "sqlite:///proxy.db"],
+        cwd=installed.work, env=installed.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None and "obs proxy on" in proc.stdout.readline()
+        body = b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "How do I reset my password?"}]}'
+        # The built-in demo provider (started inside the proxy) is the upstream: no network needed.
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/p/demo/v1/chat/completions", data=body,
+                                         method="POST", headers={"content-type": "application/json",
+                                                                 "obs-feature": "install-check"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert response.status == 200 and b'"choices"' in response.read()
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0]
+    finally:
+        proc.kill()
+    assert "Stopped." in out and "Traceback" not in out, out
+    stats = installed.obs("stats", "--database-url", "sqlite:///proxy.db")
+    assert re.search(r"^calls\s+1$", stats, re.MULTILINE), stats

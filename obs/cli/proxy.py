@@ -60,14 +60,17 @@ def proxy(database_url: str | None, host: str, port: int) -> None:
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, stop.set)
         try:
-            await serve(server, host, port, stop)
+            await serve(server, host, port, stop, started=announce)
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
     named = sorted(set(providers) - {"openai", "anthropic"})
     others = f"; /p/<name>/v1 for {', '.join(named)}" if named else ""
-    click.echo(f"obs proxy on http://{host}:{port}/v1 (OpenAI API) and http://{host}:{port} (Anthropic API){others}"
-               f" -> {where}  (Ctrl+C stops it)")  # fmt: skip
+
+    def announce() -> None:  # once it listens: a client that read this line can connect
+        click.echo(f"obs proxy on http://{host}:{port}/v1 (OpenAI API) and http://{host}:{port} (Anthropic API)"
+                   f"{others} -> {where}  (Ctrl+C stops it)")  # fmt: skip
+
     try:
         asyncio.run(run())
     finally:

@@ -16,7 +16,7 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -177,8 +177,8 @@ class ProxyServer:
         """The upstream did not answer: 504 after the timeout, 502 when it cannot be reached (recorded)."""
         timeout = isinstance(exc, TimeoutError)
         where = URL(route.url).origin()
-        message = (f"obs proxy: {route.provider.name} ({where}) did not answer within "
-                   f"{self._timeout.sock_read:g} s" if timeout else
+        message = (f"obs proxy: {route.provider.name} ({where}) did not answer in time (connect "
+                   f"{self._timeout.sock_connect:g} s, read {self._timeout.sock_read:g} s)" if timeout else
                    f"obs proxy: cannot reach {route.provider.name} ({where}): {_reason(exc)}")  # fmt: skip
         self._finish(event, error=UpstreamError(message, _error_type(exc), 504 if timeout else 502))
         return _error(504 if timeout else 502, message, "obs_proxy_upstream")
@@ -272,14 +272,15 @@ def event_loop_policy() -> None:
 
 
 async def serve(server: ProxyServer, host: str, port: int, stop: asyncio.Event,
-                started: threading.Event | None = None) -> None:  # fmt: skip
-    """Serve until ``stop`` is set, then stop taking requests and finish those under way."""
+                started: Callable[[], None] | None = None) -> None:  # fmt: skip
+    """Serve until ``stop`` is set (``started`` is called once it listens), then stop taking requests and finish
+    those under way."""
     runner = web.AppRunner(server.app(), access_log=None, handle_signals=False, shutdown_timeout=10.0)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port, reuse_address=True).start()
         if started is not None:
-            started.set()
+            started()
         await stop.wait()
     finally:
         await runner.cleanup()
@@ -304,7 +305,7 @@ class Background:
         def run() -> None:
             asyncio.set_event_loop(self._loop)
             self._stop = asyncio.Event()
-            self._loop.run_until_complete(serve(server, host, port, self._stop, started))
+            self._loop.run_until_complete(serve(server, host, port, self._stop, started.set))
 
         self._thread = threading.Thread(target=run, name="obs-proxy", daemon=True)
         self._thread.start()
