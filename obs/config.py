@@ -241,6 +241,8 @@ ENV_PROXY_TIMEOUT = "OBS_PROXY_TIMEOUT_S"
 PROXY_CONNECT_TIMEOUT_S = 10.0
 PROXY_READ_TIMEOUT_S = 600.0
 PROXY_MAX_CONNECTIONS = 1024
+#: Seconds a stopping proxy lets the requests under way finish (long streams of reasoning models included).
+PROXY_SHUTDOWN_S = 60.0
 
 #: The provider a replay uses when none is chosen. Without it: ``demo`` for calls the demo provider answered,
 #: ``openai`` for every other call.

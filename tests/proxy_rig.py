@@ -92,13 +92,15 @@ class Upstream:
                 for key, value in {**headers, "transfer-encoding": "chunked"}.items():
                     self.send_header(key, value)
                 self.end_headers()
-                whole = []
+                whole: list[bytes] = []
                 try:
-                    try:
-                        pieces: Any = [response.content]  # a whole body
-                    except httpx2.ResponseNotRead:
-                        pieces = response.iter_raw()  # a generator (break-stream)
-                    for piece in pieces:
+                    whole_body = response.content  # a whole body: known before it is sent, kept first
+                except httpx2.ResponseNotRead:
+                    whole_body = None  # a generator (break-stream)
+                if whole_body is not None:
+                    rig.sent.append(whole_body)  # so a client that has the last bytes finds it
+                try:
+                    for piece in [whole_body] if whole_body is not None else response.iter_raw():
                         for event in _events(piece):
                             if drip:
                                 time.sleep(drip)
@@ -110,7 +112,6 @@ class Upstream:
                     self.close_connection = True
                     return None
                 self.wfile.write(b"0\r\n\r\n")
-                rig.sent.append(b"".join(whole))
                 return None
 
             def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
@@ -119,8 +120,8 @@ class Upstream:
                     self.send_header(key, value)
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
                 rig.sent.append(payload)
+                self.wfile.write(payload)
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -67,7 +67,10 @@ def proxy(database_url: str | None, host: str, port: int) -> None:
     named = sorted(set(providers) - {"openai", "anthropic"})
     others = f"; /p/<name>/v1 for {', '.join(named)}" if named else ""
 
+    listening = []
+
     def announce() -> None:  # once it listens: a client that read this line can connect
+        listening.append(True)
         click.echo(f"obs proxy on http://{host}:{port}/v1 (OpenAI API) and http://{host}:{port} (Anthropic API)"
                    f"{others} -> {where}  (Ctrl+C stops it)")  # fmt: skip
 
@@ -76,7 +79,8 @@ def proxy(database_url: str | None, host: str, port: int) -> None:
     finally:
         stored = recorder.flush(config.COLLECTOR_STORE_TIMEOUT_S)
         recorder.shutdown(timeout=1.0)
-        click.echo("Stopped." if stored else "Stopped; some calls are in the spool (obs spool replay).")
+        if listening:
+            click.echo("Stopped." if stored else "Stopped; some calls are in the spool (obs spool replay).")
 
 
 def _timeout() -> float:
