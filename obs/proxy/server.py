@@ -275,7 +275,9 @@ async def serve(server: ProxyServer, host: str, port: int, stop: asyncio.Event,
                 started: Callable[[], None] | None = None) -> None:  # fmt: skip
     """Serve until ``stop`` is set (``started`` is called once it listens), then stop taking requests and finish
     those under way."""
-    runner = web.AppRunner(server.app(), access_log=None, handle_signals=False, shutdown_timeout=config.PROXY_SHUTDOWN_S)
+    runner = web.AppRunner(
+        server.app(), access_log=None, handle_signals=False, shutdown_timeout=config.PROXY_SHUTDOWN_S
+    )
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port, reuse_address=True).start()
