@@ -60,7 +60,7 @@ def proxy(database_url: str | None, host: str, port: int) -> None:
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, stop.set)
         try:
-            await serve(server, host, port, stop, started=announce)
+            await serve(server, host, port, stop, started=announce, own_process=True)
         except OSError as exc:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

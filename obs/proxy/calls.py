@@ -57,6 +57,8 @@ def new_event(kind: Kind, provider: str, context: CallContext, body: bytes) -> C
 def with_stream_usage(body: bytes) -> bytes | None:
     """A chat request that streams, asking for the usage chunk it did not ask for; None when the request does not
     stream, already says, or cannot be read (then it goes as it came)."""
+    if b'"stream"' not in body:  # most calls: no need to read the body here
+        return None
     try:
         request = orjson.loads(body)
     except orjson.JSONDecodeError:
