@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import sqlalchemy as sa
 
+from obs import config
 from obs.proxy.server import Background, ProxyServer
 from obs.recorder.queue import Recorder
 from obs.replay.providers import Provider
@@ -183,3 +185,16 @@ def body_json(seen: Seen) -> dict[str, Any]:
     value = json.loads(seen.body)
     assert isinstance(value, dict)
     return value
+
+
+def tables_holding(url: str, needle: str) -> tuple[list[str], list[str]]:
+    """Every table of the store, and those in which some row (all its columns, as text) holds ``needle``."""
+    engine = sa.create_engine(config.normalize_database_url(url))
+    try:
+        with engine.connect() as conn:
+            tables = sa.inspect(conn).get_table_names()
+            holding = [t for t in tables if any(needle in " ".join(str(v) for v in row)
+                                                for row in conn.execute(sa.text(f'SELECT * FROM "{t}"')))]  # fmt: skip
+    finally:
+        engine.dispose()
+    return tables, holding

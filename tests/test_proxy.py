@@ -318,17 +318,8 @@ def test_the_planted_key_is_stored_and_logged_nowhere(rig: ProxyRig, caplog: pyt
         client.chat.completions.create(model="fail-429", messages=USER)
     claude(rig).messages.create(model="claude-sonnet-4-5", max_tokens=50, messages=[{"role": "user", "content": "hi"}])
     assert len(stored(rig, 4)) == 4
-    engine = sa.create_engine(config.normalize_database_url(rig.db_url))
-    try:
-        with engine.connect() as conn:
-            tables = sa.inspect(conn).get_table_names()
-            for table in tables:
-                for row in conn.execute(sa.text(f'SELECT * FROM "{table}"')):
-                    text = " ".join(str(v) for v in row)
-                    assert "PLANTED" not in text, table
-    finally:
-        engine.dispose()
-    assert "llm_calls" in tables and "PLANTED" not in caplog.text
+    tables, holding = proxy_rig.tables_holding(rig.db_url, "PLANTED")
+    assert "llm_calls" in tables and holding == [] and "PLANTED" not in caplog.text
 
 
 def test_the_database_stopped_mid_load_loses_no_call_and_stores_each_once(

@@ -35,7 +35,7 @@ from obs.records import LLMCall
 from obs.store.store import Store
 from tests.browser import free_port
 from tests.conftest import POSTGRES_URL, SKIP_POSTGRES, reset_postgres
-from tests.proxy_rig import Seen, Upstream
+from tests.proxy_rig import Seen, Upstream, tables_holding
 
 OBS = str(Path(sys.executable).parent / "obs")
 NODE_DIR = Path(__file__).parent / "otlp_node"
@@ -445,18 +445,8 @@ def test_the_planted_key_is_forwarded_and_stored_and_printed_nowhere(proxies: Sh
     assert sorted(c.status for c in calls) == ["error", "error", "ok", "ok", "ok", "ok"]
 
     assert proxy.stop() == 0  # everything it prints, to its end
-    engine = sa.create_engine(config.normalize_database_url(proxy.db_url))
-    tables: list[str] = []
-    try:
-        with engine.connect() as conn:
-            tables = sa.inspect(conn).get_table_names()
-            for table in tables:
-                for row in conn.execute(sa.text(f'SELECT * FROM "{table}"')):
-                    text = " ".join(str(value) for value in row)
-                    assert "PLANTED" not in text, table
-    finally:
-        engine.dispose()
-    assert {"llm_calls", "llm_call_content", "llm_texts"} <= set(tables)
+    tables, holding = tables_holding(proxy.db_url, "PLANTED")
+    assert {"llm_calls", "llm_call_content", "llm_texts"} <= set(tables) and holding == []
     assert proxy.out and "Stopped." in proxy.out[-1]
     assert "PLANTED" not in proxy.output()
     assert "Traceback" not in proxy.output() and "could not be recorded" not in proxy.output()
