@@ -128,6 +128,7 @@ llm_calls = Table(
     Index(None, "model", "ts"),
     Index(None, "replay_of"),
     Index(None, "latency_ms"),  # the slowest calls of a window: read backwards, stop after the page (0009)
+    Index(None, "session_id", "ts"),  # one conversation, in order (0012)
 )
 
 llm_call_content = Table(
