@@ -74,6 +74,10 @@ def _watch(listen: socket.socket, timeout_s: float) -> None:
 def main() -> None:
     """Serve APP with `streamlit run` and the options given, stopping within DASHBOARD_STOP_TIMEOUT_S of a signal."""
     bound_stop(config.DASHBOARD_STOP_TIMEOUT_S)
+    # Streamlit's server (uvicorn) runs on uvloop when it can import it (obs's `proxy` extra installs it), and
+    # uvloop takes the signal wakeup fd for itself: the watchdog would never hear the stop. The dashboard does
+    # not need uvloop; asyncio's own loop leaves the fd alone.
+    sys.modules.setdefault("uvloop", None)  # type: ignore[arg-type]
     sys.argv = ["streamlit", "run", *sys.argv[1:]]
     try:
         runpy.run_module("streamlit", run_name="__main__")
