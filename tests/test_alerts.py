@@ -332,3 +332,21 @@ def test_cli_check_every_keeps_checking_until_interrupted(tmp_path: Path) -> Non
     both = CliRunner().invoke(main, ["alerts", "check", "--at", "2026-11-20T12:00:00", "--every", "10",
                                      "--database-url", url])  # fmt: skip
     assert both.exit_code == 1 and "do not go together" in both.output
+
+
+def test_a_refusal_jump_must_hold_beyond_chance_on_the_calls_it_counts() -> None:
+    """The demo's false alarm of 2026-12-03: 11 refusals in 30 calls is 3.2x a 11 % week, but 30 calls cannot tell
+    that from chance; 30 in 34 against 20 % can. Only the second fires."""
+    from obs.alerts.findings import _refusal, wilson_low
+
+    rule = next(r for r in DEFAULT_RULES if r.kind == "refusal_jump")
+    week = [{"feature": "help_answer", "model": "gpt-4.1", "refusals": 16, "calls": 140},
+            {"feature": "help_answer", "model": "claude", "refusals": 14, "calls": 70}]  # fmt: skip
+    now = [
+        {"feature": "help_answer", "model": "gpt-4.1", "prompt_version": "v2", "refusals": 11, "calls": 30},
+        {"feature": "help_answer", "model": "claude", "prompt_version": "v3", "refusals": 30, "calls": 34},
+    ]
+    fired = _refusal(rule, now, week)
+    assert [f.subject["model"] for f in fired] == ["claude"]
+    assert 11 / 30 > 3 * (16 + 1) / (140 + 2) > wilson_low(11, 30)  # the rate alone would have fired
+    assert wilson_low(0, 10) == 0.0 and wilson_low(10, 10) < 1.0 and wilson_low(300, 1000) > wilson_low(3, 10)

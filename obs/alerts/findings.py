@@ -5,6 +5,7 @@ No I/O here. ``engine`` runs the queries, calls ``evaluate`` and keeps the event
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -75,7 +76,9 @@ def _latency(rule: Rule, now: Sequence[Row], baseline: Sequence[Row]) -> list[Fi
 
 def _refusal(rule: Rule, now: Sequence[Row], baseline: Sequence[Row]) -> list[Finding]:
     """The rate of (feature, model, prompt version) against the same feature and model the week before
-    (a new prompt version has no history of its own). Laplace-smoothed, so a clean week is not a 0 divisor."""
+    (a new prompt version has no history of its own). Laplace-smoothed, so a clean week is not a 0 divisor. The
+    jump must hold beyond chance: the window's rate is taken at the low end of its likely range (a Wilson
+    bound), so 11 refusals in 30 calls against a 11 % week does not fire, 30 in 34 against 20 % does."""
     before: dict[tuple[Any, Any], list[int]] = defaultdict(lambda: [0, 0])
     for row in baseline:
         totals = before[(row["feature"], row["model"])]
@@ -89,7 +92,7 @@ def _refusal(rule: Rule, now: Sequence[Row], baseline: Sequence[Row]) -> list[Fi
         if calls < rule.min_volume or old_calls < rule.min_volume or not refusals:
             continue
         rate, old_rate = refusals / calls, (old_refusals + 1) / (old_calls + 2)
-        if rate > factor * old_rate:
+        if wilson_low(refusals, calls) > factor * old_rate:
             subject = _subject(row, SCOPE_COLUMNS[rule.scope])
             out.append(
                 Finding(
@@ -209,6 +212,21 @@ _EVALUATORS = {
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+#: How far below a rate's estimate its low end is taken (one standard error: a jump that chance makes once in six).
+WILSON_Z = 1.0
+
+
+def wilson_low(hits: int, total: int, z: float = WILSON_Z) -> float:
+    """The low end of the Wilson score interval of ``hits`` in ``total``: a rate that few calls make unsure counts
+    for less than the same rate over many."""
+    if total <= 0:
+        return 0.0
+    p, z2 = hits / total, z * z
+    centre = p + z2 / (2 * total)
+    margin = z * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total))
+    return max(0.0, (centre - margin) / (1 + z2 / total))
 
 
 def _subject(row: Row, columns: Iterable[str]) -> tuple[tuple[str, str | None], ...]:
