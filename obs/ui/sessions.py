@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from obs.capture.fields import text_of
 from obs.records import LLMCall
+from obs.ui.calls import duration, first_words, question_of
 from obs.ui.state import Filters, current_store, query
 from obs.ui.views import CALLS_PAGE, TRACE_PAGE
 
@@ -102,24 +102,13 @@ def _first_questions(call_ids: list[Any]) -> list[str]:
     out = []
     for call_id in call_ids:
         call = store.get_call(str(call_id)) if call_id else None
-        out.append(_preview(question(call) if call else None, 120))
+        out.append(first_words(question(call) if call else None, 120))
     return out
 
 
 def question(call: LLMCall) -> str | None:
     """What the user asked in a call: its last user message's text."""
-    messages = call.content.messages if call.content is not None else None
-    for message in reversed(messages if isinstance(messages, list) else []):
-        if isinstance(message, dict) and message.get("role") == "user":
-            return text_of(message.get("content"))
-    return None
-
-
-def _preview(text: str | None, length: int) -> str:
-    if not text:
-        return "—"
-    flat = " ".join(text.split())
-    return flat if len(flat) <= length else flat[: length - 1] + "…"
+    return question_of(call.content.messages if call.content is not None else None)
 
 
 @dataclass
@@ -170,7 +159,7 @@ def _turn_facts(turn: Turn, answer: LLMCall) -> str:
     facts = [
         f"model {answer.model}",
         "unpriced" if cost.empty else f"${cost.sum():,.4f}" + (f" ({len(turn.calls)} calls)" * (len(turn.calls) > 1)),
-        "—" if answer.latency_ms is None else _duration(answer.latency_ms),
+        duration(answer.latency_ms),
     ]
     if answer.status == "error":
         facts.append(f"⚠ {answer.error_type or 'error'}")
@@ -181,7 +170,3 @@ def _turn_facts(turn: Turn, answer: LLMCall) -> str:
         facts.append(" ".join("👎 thumbs-down" if v == "thumbs_down" else "👍 thumbs-up" if v == "thumbs_up" else v
                               for v in feedback))  # fmt: skip
     return " · ".join(facts)
-
-
-def _duration(ms: int) -> str:
-    return f"{ms:,} ms" if ms < 1000 else f"{ms / 1000:,.1f} s"

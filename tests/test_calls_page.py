@@ -1,0 +1,87 @@
+"""The Calls page's list under AppTest: a table people read, every filter in the URL, a pager that keeps them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from obs.store.store import Store
+from obs.ui.calls import duration, first_words, money, question_of
+from tests.factories import seeded_calls
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/3_Calls.py"
+CALLS = seeded_calls(datetime.now(UTC), n=150)
+
+
+@pytest.fixture
+def seeded(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    store = Store(sqlite_url)
+    store.write_batch(CALLS, [], [])
+    store.close()
+    monkeypatch.setenv("OBS_DATABASE_URL", sqlite_url)
+    monkeypatch.delenv("OBS_DASHBOARD_PASSWORD", raising=False)
+    yield sqlite_url
+
+
+def run(**params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_table_is_for_people(seeded: str) -> None:
+    table = run(window="30d").dataframe[0].value
+    assert list(table.columns) == ["ts", "short_id", "feature", "model", "prompt_version", "user_id", "status",
+                                   "refusal", "feedback", "cost", "latency", "question", "answer"]  # fmt: skip
+    assert set(table["refusal"]) <= {"✓", ""} and "✓" in set(table["refusal"])
+    assert not table.isna().any().any() and "None" not in set(table.astype(str).stack())
+    assert all(c == "unpriced" or c.startswith("$") for c in table["cost"])
+    assert all(v.endswith((" ms", " s")) or v == "—" for v in table["latency"])
+    assert set(table["question"]) == {"Hi"}  # the factories' question
+
+
+def test_filters_live_in_the_url_and_the_pager_keeps_them(seeded: str) -> None:
+    at = run(window="30d", status="error")
+    errors = sum(c.status == "error" for c in CALLS)
+    assert set(at.dataframe[0].value["status"]) == {"error"} and len(at.dataframe[0].value) == min(errors, 50)
+    at.selectbox(key="calls_status").set_value("All").run()
+    assert "status" not in at.query_params and len(at.dataframe[0].value) == 50
+    at.button(key="calls_next").click().run()
+    assert at.query_params["page"] in ("2", ["2"])
+    second = set(at.dataframe[0].value["ts"])
+    first = set(run(window="30d").dataframe[0].value["ts"])
+    assert second and not second & first
+    at.text_input(key="calls_search").input("Echo").run()  # a new search: back to its first page
+    assert at.query_params["q"] in ("Echo", ["Echo"]) and "page" not in at.query_params
+
+
+def test_the_formatting_helpers() -> None:
+    assert (money(None), money(Decimal("0.0012")), money(0.35), money(12.4), money(0.00004)) == (
+        "unpriced", "$0.0012", "$0.3500", "$12.40", "$0.000040")  # fmt: skip
+    assert (duration(None), duration(850), duration(12_345)) == ("—", "850 ms", "12.3 s")
+    assert question_of('[{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]') == "a"
+    assert question_of([{"role": "user", "content": [{"type": "text", "text": "in blocks"}]}]) == "in blocks"
+    assert first_words(None) == "—" and first_words("one  two\nthree") == "one two three"
+    assert first_words("word " * 40, 20).endswith(" …") and len(first_words("word " * 40, 20)) <= 21
+
+
+def test_back_to_the_list_returns_to_the_same_filtered_page(seeded: str) -> None:
+    errors = [c for c in CALLS if c.status == "error" and c.prompt_version == "v1"]
+    at = run(window="30d", status="error", prompt_version="v1", call=errors[0].id)
+    assert {m.label for m in at.metric} >= {"Prompt tokens", "Latency"}  # the call is open
+    at.button[0].click().run()  # ← Back to the list
+    assert "call" not in at.query_params
+    assert at.query_params["status"] in ("error", ["error"]) and at.query_params["prompt_version"] in ("v1", ["v1"])
+    table = at.dataframe[0].value
+    assert set(table["status"]) == {"error"} and set(table["prompt_version"]) == {"v1"}
+    assert len(table) == min(len(errors), 50)
