@@ -85,3 +85,20 @@ def test_back_to_the_list_returns_to_the_same_filtered_page(seeded: str) -> None
     table = at.dataframe[0].value
     assert set(table["status"]) == {"error"} and set(table["prompt_version"]) == {"v1"}
     assert len(table) == min(len(errors), 50)
+
+
+def test_tools_offered_only_when_the_call_offered_some(seeded: str) -> None:
+    from dataclasses import replace
+
+    from tests.factories import make_call
+
+    plain = CALLS[0]
+    base = make_call(plain.ts, call_id="with-tools")
+    assert base.content is not None
+    tools = [{"type": "function", "function": {"name": "route_ticket", "parameters": {"type": "object"}}}]
+    store = Store(seeded)
+    store.write_batch([replace(base, content=replace(base.content, tools=tools))], [], [])
+    store.close()
+    offered = run(window="30d", call="with-tools")
+    assert "Tools offered" in [e.label for e in offered.expander]
+    assert "Tools offered" not in [e.label for e in run(window="30d", call=plain.id).expander]

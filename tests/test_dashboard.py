@@ -79,6 +79,7 @@ def test_calls_page_lists_one_page_and_opens_the_exact_call(seeded: str) -> None
     assert "You triage tickets." in texts and (call.content.output_text or "") in texts  # type: ignore[union-attr]
     labels = {m.label: m.value for m in detail.metric}
     assert labels["Prompt tokens"] == f"{call.prompt_tokens:,}"
+    assert "Tools offered" not in [e.label for e in detail.expander]  # the call offered none
 
 
 def test_trace_page_shows_the_tree_and_the_retrieved_chunks(seeded: str) -> None:

@@ -55,6 +55,16 @@ def test_triage_shows_the_first_candidate_with_why_it_surfaced_and_the_progress(
     waiting = len(evals.queue())
     assert at.get("progress")[0].proto.text == f"0 of {waiting} reviewed · {waiting} waiting"
     assert at.text_area(key=f"case{case.id}_expected").value  # prefilled from the answer
+    assert at.expander[0].proto.expanded is False  # the sample form stays shut while there is work
+
+
+def test_the_reviewer_is_remembered_in_the_url(evals: Evals) -> None:
+    at = open_page(TRIAGE)
+    assert at.text_input(key="obs_reviewer").value == "ann" and at.query_params["reviewer"] in ("ann", ["ann"])
+    at.text_input(key="obs_reviewer").input("bea").run()
+    assert at.query_params["reviewer"] in ("bea", ["bea"])
+    reloaded = open_page(TRIAGE, reviewer="bea")  # a reload (or a bookmark) of that URL
+    assert reloaded.text_input(key="obs_reviewer").value == "bea"
 
 
 def test_accept_into_a_new_dataset_with_an_edited_expected_output_then_undo(evals: Evals) -> None:
@@ -126,5 +136,6 @@ def test_pages_with_nothing_to_show_say_what_to_do(evals: Evals) -> None:
         evals.reject(int(case_id), reviewer="ann", reason="other")
     triage = open_page(TRIAGE)
     assert "The queue is empty" in triage.success[0].value
+    assert triage.expander[0].proto.expanded is True  # nothing to review: the sample form is open
     datasets = open_page(DATASETS)
     assert "No datasets yet" in datasets.info[0].value

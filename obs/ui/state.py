@@ -23,7 +23,7 @@ ALL = "All"
 #: URL parameters of one page (an open call or trace, the calls page's conditions) kept beside the filters.
 PAGE_KEYS = frozenset({
     "call", "trace", "page", "run", "case", "dataset", "status", "feedback", "refusals", "unpriced", "prompt_version",
-    "replays", "session", "sort", "q", "errors", "unhappy",
+    "replays", "session", "sort", "q", "errors", "unhappy", "reviewer",
 })  # fmt: skip
 #: Seconds a query result is reused: the dashboard stays fresh without re-running every query on each click.
 QUERY_TTL_S = 30

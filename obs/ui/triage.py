@@ -28,10 +28,10 @@ UNDO_DEPTH = 20
 def triage(filters: Filters) -> None:
     """The whole page below the title: reviewer, sampling, progress, undo, the current candidate and its actions."""
     evals = Evals(current_store())
-    reviewer = st.sidebar.text_input("Reviewer", value=config.reviewer() or "", key="obs_reviewer").strip()
-    _sample_form(evals, filters)
-    _flash()
+    reviewer = _reviewer()
     progress = evals.progress()
+    _sample_form(evals, filters, expanded=not progress.waiting)  # open when there is nothing to review
+    _flash()
     if progress.sampled:
         done = progress.reviewed / progress.sampled
         st.progress(done, text=f"{progress.reviewed:,} of {progress.sampled:,} reviewed · {progress.waiting:,} waiting")
@@ -59,8 +59,19 @@ def _reason(reason: Reason) -> str:
     return f"**{label}** ({reason.detail})" if reason.detail else f"**{label}**"
 
 
-def _sample_form(evals: Evals, filters: Filters) -> None:
-    with st.expander("Sample candidates from the window and filters in the sidebar"):
+def _reviewer() -> str:
+    """The reviewer's name, remembered in the URL (``?reviewer=``): a reload or a bookmark keeps it; else
+    $OBS_REVIEWER or the login name."""
+    given = st.query_params.get("reviewer") or config.reviewer() or ""
+    name = st.sidebar.text_input("Reviewer", value=given, key="obs_reviewer",
+                                 help="Kept in the page's URL: reload or bookmark it").strip()  # fmt: skip
+    if name and st.query_params.get("reviewer") != name:
+        st.query_params["reviewer"] = name
+    return name
+
+
+def _sample_form(evals: Evals, filters: Filters, *, expanded: bool) -> None:
+    with st.expander("Sample candidates from the window and filters in the sidebar", expanded=expanded):
         cols = st.columns(3)
         per_rule = int(cols[0].number_input("Calls per rule", 1, 500, config.EVAL_SAMPLE_PER_RULE))
         rules = cols[1].multiselect("Rules", RULES, default=list(RULES))

@@ -177,8 +177,9 @@ def call_detail(call: LLMCall, filters: Filters, *, narrow: bool = False) -> Non
             st.json(content.tool_calls)
         if not content.output_text and not content.tool_calls:
             st.caption("(no text)")
-    with st.expander("Tools offered"):
-        st.json(content.tools or [])
+    if content.tools:
+        with st.expander("Tools offered"):
+            st.json(content.tools)
     with st.expander("Request parameters"):
         st.json(call.params or {})
     with st.expander("Full response"):
