@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from obs.store.store import Store
 from obs.ui.calls import duration, first_words, money, question_of
+from tests.apptest import open_page, use_store
 from tests.factories import seeded_calls
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/3_Calls.py"
 CALLS = seeded_calls(datetime.now(UTC), n=150)
 
@@ -24,19 +23,12 @@ def seeded(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     store = Store(sqlite_url)
     store.write_batch(CALLS, [], [])
     store.close()
-    monkeypatch.setenv("OBS_DATABASE_URL", sqlite_url)
-    monkeypatch.delenv("OBS_DASHBOARD_PASSWORD", raising=False)
+    use_store(sqlite_url, monkeypatch)
     yield sqlite_url
 
 
 def run(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(PAGE, **params)
 
 
 def test_the_table_is_for_people(seeded: str) -> None:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from obs.evals import Evals, Settings
 from obs.store.store import Store
+from tests.apptest import open_page, use_store
 from tests.factories import seeded_calls, thumbs_down
 
-ROOT = Path(__file__).resolve().parent.parent
 TRIAGE, DATASETS = "pages/6_Triage.py", "pages/7_Datasets.py"
 NOW = datetime.now(UTC)
 CALLS = seeded_calls(NOW, n=120)
@@ -25,21 +23,10 @@ def evals(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Evals]:
     store.write_batch(CALLS, feedback_=thumbs_down(CALLS))
     evals = Evals(store)
     evals.sample(Settings(start=NOW - timedelta(days=7), end=NOW, per_rule=2, seed=1))
-    monkeypatch.setenv("OBS_DATABASE_URL", db_url)
+    use_store(db_url, monkeypatch)
     monkeypatch.setenv("OBS_REVIEWER", "ann")
-    monkeypatch.delenv("OBS_DASHBOARD_PASSWORD", raising=False)
     yield evals
     store.close()
-
-
-def open_page(page: str, **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def first_waiting(evals: Evals) -> int:

@@ -7,16 +7,15 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from obs.records import CallContent, Feedback, LLMCall
 from obs.store.store import Store
+from tests.apptest import open_page, use_store
 from tests.factories import make_call
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/3_Sessions.py"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -51,19 +50,12 @@ def seeded(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     no_session = make_call(NOW - timedelta(hours=4), user_id="carol")
     store.write_batch([*CHAT, *OTHER, no_session], [], [UNHAPPY])
     store.close()
-    monkeypatch.setenv("OBS_DATABASE_URL", db_url)
-    monkeypatch.delenv("OBS_DASHBOARD_PASSWORD", raising=False)
+    use_store(db_url, monkeypatch)
     yield db_url
 
 
 def run(**params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(PAGE, **params)
 
 
 def test_sessions_are_listed_with_their_numbers_and_first_question(seeded: str) -> None:
