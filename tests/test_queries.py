@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,7 @@ from tests.conftest import POSTGRES_URL, SKIP_POSTGRES, reset_postgres
 from tests.factories import make_call, make_span, seeded_calls, thumbs_down
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-CALLS = seeded_calls(NOW)
+CALLS = [replace(c, session_id=f"s-{i % 7}") for i, c in enumerate(seeded_calls(NOW))]  # conversations too
 FEEDBACK = thumbs_down(CALLS)
 SPANS = [make_span(c.trace_id, c.ts) for c in CALLS[::10]]
 
@@ -49,6 +50,8 @@ PARAMS: dict[str, dict[str, Any]] = {
     "calls_count": {"start": NOW - timedelta(days=7), "end": NOW, "status": None, "refusals_only": 0,
                     "feedback": None, "search": "%answer%", "unpriced_only": 0, "prompt_version": None},
     "filter_values": {"start": NOW - timedelta(days=7), "end": NOW},
+    "sessions": {"start": NOW - timedelta(days=7), "end": NOW, "limit": 100, "include_replays": 0},
+    "session_calls": {"session": "s-1"},
     "storage_by_table": {},
     "store_size": {},
     "replay_selection": {"dataset": None, "feature": "ticket_triage", "model": None, "start": NOW - timedelta(days=7),
