@@ -63,8 +63,7 @@ def _reviewer() -> str:
     """The reviewer's name, remembered in the URL (``?reviewer=``): a reload or a bookmark keeps it; else
     $OBS_REVIEWER or the login name."""
     given = st.query_params.get("reviewer") or config.reviewer() or ""
-    name = st.sidebar.text_input("Reviewer", value=given, key="obs_reviewer",
-                                 help="Kept in the page's URL: reload or bookmark it").strip()  # fmt: skip
+    name = st.sidebar.text_input("Reviewer", value=given, key="obs_reviewer").strip()
     if name and st.query_params.get("reviewer") != name:
         st.query_params["reviewer"] = name
     return name
