@@ -25,12 +25,12 @@ rows = calls.calls_list(filters)
 if rows is None:
     st.info("No calls match.")
     st.stop()
-event = st.dataframe(
-    calls.readable(rows), hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-    key="calls_table", column_order=list(calls.COLUMNS), column_config=calls.COLUMNS,
-)  # fmt: skip
-picked = event.selection.rows
-if picked:
-    st.query_params["call"] = str(rows.iloc[picked[0]]["id"])
-    st.rerun()
-st.caption("Select a row to open the call.")
+ui.pickable_table(
+    calls.readable(rows),
+    rows,
+    key="calls_table",
+    columns=calls.COLUMNS,
+    param="call",
+    id_column="id",
+    hint="Select a row to open the call.",
+)

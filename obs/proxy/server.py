@@ -15,8 +15,10 @@ import contextlib
 import gc
 import hmac
 import logging
+import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -246,8 +248,6 @@ def _decoded(body: bytes, encoding: str | None) -> bytes | None:
     """A response body as the writer reads it (gzip and deflate undone); None when it cannot be."""
     if not encoding or encoding.strip().lower() == "identity":
         return body
-    import zlib
-
     kind = encoding.strip().lower()
     try:
         if kind == "gzip":
@@ -311,8 +311,6 @@ class Background:
     """A proxy served from a thread of this process (tests and benchmarks): ``url``, then ``stop()``."""
 
     def __init__(self, server: ProxyServer, host: str = "127.0.0.1", port: int = 0) -> None:
-        import socket
-
         if port == 0:
             with socket.socket() as probe:
                 probe.bind((host, 0))

@@ -7,7 +7,7 @@ runs a file of sql/ with the current filters (cached briefly), and the view func
 from obs.config import CALLS_COUNT_CAP as COUNT_CAP
 from obs.ui.datasets import datasets
 from obs.ui.sessions import session_chat, sessions_table
-from obs.ui.state import Filters, current_store, page, query
+from obs.ui.state import Filters, current_store, page, pickable_table, query
 from obs.ui.triage import triage
 from obs.ui.views import call_detail, kpi_tiles, trace_view
 
@@ -19,6 +19,7 @@ __all__ = [
     "datasets",
     "kpi_tiles",
     "page",
+    "pickable_table",
     "query",
     "session_chat",
     "sessions_table",

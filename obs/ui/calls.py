@@ -10,7 +10,7 @@ import streamlit as st
 
 from obs.capture.fields import text_of
 from obs.config import CALLS_COUNT_CAP as COUNT_CAP
-from obs.ui.state import Filters, query
+from obs.ui.state import Filters, keep_in_url, query
 
 PAGE_SIZE = 50
 STATUSES, FEEDBACKS = ["All", "ok", "error"], ["All", "thumbs_down", "thumbs_up"]
@@ -55,15 +55,7 @@ def conditions_from_widgets() -> dict[str, Any]:
         "prompt_version": prompt_version.strip() or None, "refusals": "1" if refusals_only else None,
         "unpriced": "1" if unpriced_only else None, "replays": "1" if replays else None, "q": search.strip() or None,
     }  # fmt: skip
-    changed = False
-    for key, value in wanted.items():
-        if url.get(key) != value:
-            changed = True
-            if value is None:
-                url.pop(key, None)
-            else:
-                url[key] = value
-    if changed and "page" in url:  # other filters: back to their first page
+    if keep_in_url(wanted) and "page" in url:  # other filters: back to their first page
         url.pop("page", None)
     return {
         "status": wanted["status"], "feedback": wanted["feedback"], "refusals_only": int(refusals_only),

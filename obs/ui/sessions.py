@@ -10,10 +10,9 @@ import streamlit as st
 
 from obs.records import LLMCall
 from obs.ui.calls import duration, first_words, question_of
-from obs.ui.state import Filters, current_store, query
+from obs.ui.state import Filters, current_store, keep_in_url, pickable_table, query
 from obs.ui.views import CALLS_PAGE, TRACE_PAGE
 
-SESSIONS_PAGE = "pages/3_Sessions.py"
 PAGE_SIZE = 50
 #: Sessions a window lists at most (the most recently active).
 MAX_SESSIONS = 5_000
@@ -54,8 +53,8 @@ def sessions_table(filters: Filters) -> None:
     text = cols[2].text_input("Session or user contains", value=url.get("q", ""), placeholder="any")
     errors_only = cols[3].checkbox("With errors", value=url.get("errors") == "1")
     unhappy_only = cols[4].checkbox("With thumbs-down", value=url.get("unhappy") == "1")
-    _keep_in_url(sort=sort if sort != sorts[0] else None, q=text.strip() or None,
-                 errors="1" if errors_only else None, unhappy="1" if unhappy_only else None)  # fmt: skip
+    keep_in_url({"sort": sort if sort != sorts[0] else None, "q": text.strip() or None,
+                 "errors": "1" if errors_only else None, "unhappy": "1" if unhappy_only else None})  # fmt: skip
     shown = found
     if text.strip():
         needle = text.strip().lower()
@@ -78,23 +77,8 @@ def sessions_table(filters: Filters) -> None:
     rows["question"] = _first_questions(rows["first_call_id"].tolist())
     rows["user_id"] = [f"{n} users" if n > 1 else (u if isinstance(u, str) else "—")
                        for u, n in zip(rows["user_id"], rows["users"], strict=True)]  # fmt: skip
-    event = st.dataframe(
-        rows, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="sessions_table",
-        column_order=list(_COLUMNS), column_config=_COLUMNS,
-    )  # fmt: skip
-    picked = event.selection.rows
-    if picked:
-        st.query_params["session"] = str(rows.iloc[picked[0]]["session_id"])
-        st.rerun()
-    st.caption("Select a row to read the conversation.")
-
-
-def _keep_in_url(**values: str | None) -> None:
-    for key, value in values.items():
-        if value is None:
-            st.query_params.pop(key, None)
-        elif st.query_params.get(key) != value:
-            st.query_params[key] = value
+    pickable_table(rows, rows, key="sessions_table", columns=_COLUMNS, param="session", id_column="session_id",
+                   hint="Select a row to read the conversation.")  # fmt: skip
 
 
 def _first_questions(call_ids: list[Any]) -> list[str]:

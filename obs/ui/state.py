@@ -202,3 +202,28 @@ def sidebar_filters() -> Filters:
         st.query_params.from_dict(wanted)
     sidebar.caption(f"Store: `{db.display_url(current_store().engine.url)}`")
     return result
+
+
+def keep_in_url(values: dict[str, str | None]) -> bool:
+    """Write a page's own parameters into the URL (None removes one); whether any changed."""
+    changed = False
+    for key, value in values.items():
+        if st.query_params.get(key) != value:
+            changed = True
+            if value is None:
+                st.query_params.pop(key, None)
+            else:
+                st.query_params[key] = value
+    return changed
+
+
+def pickable_table(shown: pd.DataFrame, rows: pd.DataFrame, *, key: str, columns: dict[str, Any], param: str,
+                   id_column: str, hint: str) -> None:  # fmt: skip
+    """A table whose selected row opens itself: ``?<param>=<the row's id_column in rows>``, then a rerun."""
+    event = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                         key=key, column_order=list(columns), column_config=columns)  # fmt: skip
+    picked = event.selection.rows
+    if picked:
+        st.query_params[param] = str(rows.iloc[picked[0]][id_column])
+        st.rerun()
+    st.caption(hint)
