@@ -19,7 +19,16 @@ from click.testing import CliRunner
 
 from obs.alerts import engine, notify
 from obs.alerts.findings import evaluate
-from obs.alerts.rules import DEFAULT_RULES, Rule
+from obs.alerts.rules import (
+    DEFAULT_RULES,
+    Rule,
+    duration_text,
+    factor_text,
+    parse_duration,
+    parse_factor,
+    parse_threshold,
+    threshold_text,
+)
 from obs.cli.main import main
 from obs.records import Feedback, LLMCall, new_span_id
 from obs.store.store import Store
@@ -195,8 +204,8 @@ def test_each_default_rule_fires_on_its_own_synthetic_problem(store: Store) -> N
         ("Latency p95 up against last week", "feature=answer|model=gpt-5-mini"),
         ("Refusal rate jump for a model and prompt version", "feature=help|model=claude-haiku-4-5|prompt_version=v3"),
         ("User spending far above the others", "user_id=whale"),
-        ("Daily budget per feature ($100)", "feature=misc"),
-        ("Daily budget per tenant ($250)", "tenant_id=acme"),
+        ("Daily budget per feature", "feature=misc"),
+        ("Daily budget per tenant", "tenant_id=acme"),
         ("Unhappy user: thumbs-down in a row", "user_id=grumpy"),
         ("Calls of a model that cannot be priced", "model=in-house-1"),
     ]
@@ -350,3 +359,33 @@ def test_a_refusal_jump_must_hold_beyond_chance_on_the_calls_it_counts() -> None
     assert [f.subject["model"] for f in fired] == ["claude"]
     assert 11 / 30 > 3 * (16 + 1) / (140 + 2) > wilson_low(11, 30)  # the rate alone would have fired
     assert wilson_low(0, 10) == 0.0 and wilson_low(10, 10) < 1.0 and wilson_low(300, 1000) > wilson_low(3, 10)
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [("90", 90), ("90 min", 90), ("3 mins", 3), ("6 h", 360), ("24 hours", 1440), ("1 hour", 60), ("7 days", 10080),
+     ("2w", 20160), ("1.5 hours", 90)],
+)  # fmt: skip
+def test_durations_are_typed_as_people_say_them(text: str, minutes: int) -> None:
+    assert parse_duration(text) == minutes
+
+
+@pytest.mark.parametrize("text", ["soon", "90 s", "0", "-5 min", "h"])
+def test_a_duration_that_is_none_is_refused_with_the_forms_it_takes(text: str) -> None:
+    with pytest.raises(ValueError, match=r"duration|at least"):
+        parse_duration(text)
+
+
+def test_durations_thresholds_and_factors_read_back_as_they_are_shown() -> None:
+    assert [duration_text(m) for m in (45, 60, 90, 360, 1440, 2880, 4320, 10080)] == [
+        "45 min", "1 hour", "90 min", "6 hours", "24 hours", "2 days", "3 days", "7 days"]  # fmt: skip
+    assert threshold_text("error_rate", 0.2) == "20%" and parse_threshold("error_rate", "20%") == 0.2
+    assert parse_threshold("error_rate", "12.5") == 0.125  # a rate is typed in % with or without the sign
+    assert threshold_text("cost_budget", 1000) == "$1,000.00" and parse_threshold("cost_budget", "$1,000") == 1000
+    assert threshold_text("feedback_streak", 5.0) == "5" and parse_threshold("feedback_streak", "5") == 5
+    assert threshold_text("latency_p95", None) == "" and parse_threshold("latency_p95", " ") is None
+    assert factor_text(1.5) == "1.5×" and parse_factor("1.5×") == 1.5 and parse_factor("3x") == 3
+    with pytest.raises(ValueError, match="percentage"):
+        parse_threshold("error_rate", "lots")
+    for minutes in range(1, 20000, 7):
+        assert parse_duration(duration_text(minutes)) == minutes

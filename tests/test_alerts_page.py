@@ -60,12 +60,14 @@ def test_a_rule_added_on_the_page_is_stored_and_a_bad_one_is_explained(store_url
     at = alerts_page()
     at.selectbox(key="new_kind").set_value("error_rate").run()
     at.text_input[0].set_value("Checkout failing")  # the form's name field
-    next(n for n in at.number_input if n.label == "Threshold").set_value(0.05)
+    next(t for t in at.text_input if t.label == "Threshold (%)").set_value("5%")
+    next(t for t in at.text_input if t.label == "Window").set_value("2 hours")
     next(b for b in at.button if b.label == "Add rule").click().run()
     assert not at.exception, at.exception
     store = Store(store_url)
     added = [r for r in engine.load_rules(store) if r.name == "Checkout failing"]
     assert len(added) == 1 and added[0].kind == "error_rate" and added[0].threshold == 0.05
+    assert added[0].window_minutes == 120 and added[0].cooldown_minutes == 360  # the form's default cooldown
     # A latency rule without a factor is refused with the reason, and nothing is stored.
     at.selectbox(key="new_kind").set_value("latency_p95").run()
     at.text_input[0].set_value("No factor")
@@ -73,3 +75,39 @@ def test_a_rule_added_on_the_page_is_stored_and_a_bad_one_is_explained(store_url
     assert any("needs a factor" in e.value for e in at.error)
     assert not [r for r in engine.load_rules(store) if r.name == "No factor"]
     store.close()
+
+
+def test_the_rules_table_reads_as_people_say_it_and_an_edited_row_is_the_rule_it_says(store_url: str) -> None:
+    from obs.ui.alerts import readable_rules, rule_from_row
+    from obs.ui.state import query
+
+    at = alerts_page()
+    assert not at.exception
+    rules = query("alert_rules")
+    shown = readable_rules(rules).set_index("name")
+    assert shown.loc["Refusal rate jump for a model and prompt version", "window"] == "7 days"
+    assert shown.loc["Error rate of a feature", ["window", "threshold", "cooldown"]].tolist() == [
+        "1 hour", "20%", "1 hour"]  # fmt: skip
+    assert shown.loc["Daily budget per tenant", "threshold"] == "$250.00"  # no value baked into the name
+    assert shown.loc["Latency p95 up against last week", ["window", "factor", "threshold"]].tolist() == [
+        "3 days", "1.5×", ""]  # fmt: skip
+    # Unchanged rows are the stored rules exactly; an edit typed as people say it is stored as its value.
+    stored = rules.to_dict("records")
+    for before, row in zip(stored, readable_rules(rules).to_dict("records"), strict=True):
+        rule = rule_from_row(row, before)
+        assert (rule.window_minutes, rule.cooldown_minutes, rule.threshold, rule.factor) == (
+            before["window_minutes"],
+            before["cooldown_minutes"],
+            _none(before["threshold"]),
+            _none(before["factor"]),
+        )
+    error_rule = next(r for r in stored if r["kind"] == "error_rate")
+    row = readable_rules(rules).set_index("id").loc[error_rule["id"]].to_dict() | {"id": error_rule["id"]}
+    edited = rule_from_row(row | {"window": "30 min", "threshold": "35%", "cooldown": "0"}, error_rule)
+    assert (edited.window_minutes, edited.threshold, edited.cooldown_minutes) == (30, 0.35, 0)
+    with pytest.raises(ValueError, match="no duration"):
+        rule_from_row(row | {"window": "soon"}, error_rule)
+
+
+def _none(value: object) -> object:
+    return None if value is None or value != value else value

@@ -82,3 +82,20 @@ def test_store_migrates_on_first_use_and_init_is_idempotent(db_url: str, open_st
     assert db.current_revision(first.engine) == db.head_revision()
     db.migrate(first.engine)  # a second `obs init` changes nothing
     assert db.current_revision(open_store(db_url).engine) == db.head_revision()
+
+
+def test_default_rules_lose_the_values_in_their_names_and_a_renamed_rule_keeps_its_own(
+    db_url: str, open_store: Callable[..., Store]
+) -> None:
+    store = open_store(db_url, migrate=False)
+    db.migrate(store.engine, "0012")
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alert_rules SET name = 'Daily budget per feature ($100)' "
+                                   "WHERE name = 'Daily budget per feature'"))  # fmt: skip
+        connection.execute(sa.text("UPDATE alert_rules SET name = 'Our tenant budget' "
+                                   "WHERE name = 'Daily budget per tenant'"))  # fmt: skip
+    db.ensure_schema(store.engine)
+    with store.engine.connect() as connection:
+        names = set(connection.execute(sa.text("SELECT name FROM alert_rules")).scalars())
+    assert "Daily budget per feature" in names and "Our tenant budget" in names
+    assert not any("$" in name for name in names)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from obs.alerts.rules import SCOPE_COLUMNS, Rule
+from obs.alerts.rules import SCOPE_COLUMNS, Rule, duration_text
 
 Row = Mapping[str, Any]
 
@@ -261,5 +261,4 @@ def _rule_id(rule: Rule) -> int:
 
 
 def _span(window: timedelta) -> str:
-    hours = window.total_seconds() / 3600
-    return f"{hours / 24:g} days" if hours >= 48 else f"{hours:g} hours" if hours >= 1 else f"{hours * 60:g} min"
+    return duration_text(int(window.total_seconds() // 60))

@@ -5,6 +5,7 @@ Pure values, no I/O. What a rule finds in the numbers of its window is ``finding
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -37,6 +38,8 @@ KIND_HELP = {
     "feedback_streak": "a user's last `threshold` feedbacks all thumbs-down",
     "unpriced_model": "calls of a model that cannot be priced (cost unknown, not $0)",
 }
+#: What a kind's threshold is: a rate (shown and typed as %), dollars, or a count.
+THRESHOLD_UNITS: dict[str, str] = {"error_rate": "%", "cost_budget": "$", "feedback_streak": "count"}
 #: Baselines are the same window one week earlier ("the previous week, same hours").
 BASELINE_SHIFT = timedelta(days=7)
 
@@ -118,7 +121,7 @@ DEFAULT_RULES = (
         cooldown_minutes=24 * 60,
     ),
     Rule(
-        "Daily budget per feature ($100)",
+        "Daily budget per feature",
         "cost_budget",
         "feature",
         window_minutes=24 * 60,
@@ -127,7 +130,7 @@ DEFAULT_RULES = (
         cooldown_minutes=24 * 60,
     ),
     Rule(
-        "Daily budget per tenant ($250)",
+        "Daily budget per tenant",
         "cost_budget",
         "tenant",
         window_minutes=24 * 60,
@@ -161,3 +164,80 @@ def windows(rule: Rule, at: datetime) -> tuple[tuple[datetime, datetime], tuple[
     start = at - rule.window
     shift = max(BASELINE_SHIFT, rule.window)
     return (start, at), (start - shift, at - shift)
+
+
+# --- rules as people read and type them ---------------------------------------------------------------
+
+_UNITS = {"min": 1, "m": 1, "minute": 1, "h": 60, "hr": 60, "hour": 60, "d": 1440, "day": 1440, "w": 10080,
+          "week": 10080}  # fmt: skip
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")
+
+
+def duration_text(minutes: int) -> str:
+    """A window or cooldown as people say it: "45 min", "1 hour", "24 hours", "7 days"."""
+    if minutes >= 2 * 1440 and minutes % 1440 == 0:
+        days = minutes // 1440
+        return f"{days} days"
+    if minutes >= 60 and minutes % 60 == 0:
+        hours = minutes // 60
+        return "1 hour" if hours == 1 else f"{hours} hours"
+    return f"{minutes} min"
+
+
+def parse_duration(text: str, *, minimum: int = 1) -> int:
+    """Minutes from "90", "90 min", "6 h", "24 hours", "7 days", "2w"; ValueError with the accepted forms."""
+    found = _DURATION.match(str(text).lower())
+    unit = found.group(2) if found else None
+    if unit and unit not in _UNITS and unit.endswith("s") and unit[:-1] in _UNITS:
+        unit = unit[:-1]  # "hours", "days", "mins"
+    if found is None or unit not in {"", *_UNITS}:
+        raise ValueError(f"{text!r} is no duration: write e.g. 45 min, 6 hours, 7 days (minutes when no unit)")
+    minutes = round(float(found.group(1)) * _UNITS[unit or "min"])
+    if minutes < minimum:
+        raise ValueError(f"{text!r}: it must be at least {duration_text(minimum)}")
+    return minutes
+
+
+def threshold_text(kind: str, value: float | None) -> str:
+    """A threshold in its kind's unit: "20%", "$100.00", "5"; "" for none."""
+    if value is None or value != value:
+        return ""
+    unit = THRESHOLD_UNITS.get(kind)
+    if unit == "%":
+        return f"{value * 100:g}%"
+    if unit == "$":
+        return f"${value:,.2f}"
+    return f"{value:g}"
+
+
+def parse_threshold(kind: str, text: str | None) -> float | None:
+    """A threshold typed in its kind's unit back to the stored value: "20%" or "20" is 0.2 for a rate, "$100"
+    is 100; "" is none."""
+    cleaned = str(text or "").strip().replace(",", "").removeprefix("$").removesuffix("%").strip()
+    if not cleaned:
+        return None
+    try:
+        number = float(cleaned)
+    except ValueError:
+        raise ValueError(f"{text!r} is no number for a {kind} threshold ({_threshold_hint(kind)})") from None
+    return number / 100 if THRESHOLD_UNITS.get(kind) == "%" else number
+
+
+def factor_text(value: float | None) -> str:
+    return "" if value is None or value != value else f"{value:g}×"
+
+
+def parse_factor(text: str | None) -> float | None:
+    """A factor typed as "3", "3x" or "3×"; "" is none."""  # noqa: RUF002 (the sign it is shown with)
+    cleaned = str(text or "").strip().lower().rstrip("x×").strip()
+    if not cleaned:
+        return None
+    try:
+        return float(cleaned)
+    except ValueError:
+        raise ValueError(f"{text!r} is no factor: write e.g. 1.5 or 3x") from None
+
+
+def _threshold_hint(kind: str) -> str:
+    unit = THRESHOLD_UNITS.get(kind)
+    return {"%": "a percentage, e.g. 20%", "$": "dollars, e.g. $100"}.get(unit or "", "a count, e.g. 5")
