@@ -94,3 +94,33 @@ def test_tools_offered_only_when_the_call_offered_some(seeded: str) -> None:
     offered = run(window="30d", call="with-tools")
     assert "Tools offered" in [e.label for e in offered.expander]
     assert "Tools offered" not in [e.label for e in run(window="30d", call=plain.id).expander]
+
+
+def test_tool_calls_read_as_code_with_their_json_on_demand(seeded: str) -> None:
+    from dataclasses import replace
+
+    from tests.factories import make_call
+
+    base = make_call(CALLS[0].ts, call_id="routed")
+    assert base.content is not None
+    asked = [{"id": "c1", "type": "function",
+              "function": {"name": "route_ticket", "arguments": '{"team": "billing", "priority": "high"}'}}]  # fmt: skip
+    store = Store(seeded)
+    store.write_batch([replace(base, content=replace(base.content, tool_calls=asked))], [], [])
+    store.close()
+    at = run(window="30d", call="routed")
+    assert 'route_ticket(team="billing", priority="high")' in [c.value for c in at.code]
+    assert "Tool calls as JSON" in [e.label for e in at.expander]
+
+
+def test_tool_signatures_of_each_api_shape() -> None:
+    from obs.ui.views import tool_signature
+
+    chat = {"type": "function", "function": {"name": "lookup", "arguments": '{"q": "refund", "n": 2}'}}
+    responses = {"type": "function_call", "name": "lookup", "arguments": '{"q": "ünï"}'}
+    anthropic = {"type": "tool_use", "id": "t", "name": "lookup", "input": {"ids": [1, 2]}}
+    assert tool_signature(chat) == 'lookup(q="refund", n=2)'
+    assert tool_signature(responses) == 'lookup(q="ünï")'
+    assert tool_signature(anthropic) == "lookup(ids=[1, 2])"
+    assert tool_signature({"type": "function", "function": {"name": "ping", "arguments": ""}}) == "ping()"
+    assert tool_signature({"function": {"name": "cut", "arguments": '{"q": "unfinish'}}) == 'cut({"q": "unfinish)'

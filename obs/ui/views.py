@@ -173,8 +173,7 @@ def call_detail(call: LLMCall, filters: Filters, *, narrow: bool = False) -> Non
         if content.output_text:
             st.text(content.output_text, wrap=True)
         if content.tool_calls:
-            st.caption("Tool calls")
-            st.json(content.tool_calls)
+            tool_calls(content.tool_calls)
         if not content.output_text and not content.tool_calls:
             st.caption("(no text)")
     if content.tools:
@@ -201,7 +200,33 @@ def _message(message: Any) -> None:
         if text:
             st.text(text, wrap=True)  # exactly as sent: no markdown rendering, whitespace kept
         if message.get("tool_calls"):
-            st.json(message["tool_calls"])
+            tool_calls(message["tool_calls"])
+
+
+def tool_calls(calls: Any) -> None:
+    """Tool calls as code people read, ``route_ticket(team="billing")``, with their JSON on demand."""
+    listed = calls if isinstance(calls, list) else [calls]
+    st.caption("Tool calls")
+    st.code("\n".join(tool_signature(call) for call in listed), language="python", wrap_lines=True)
+    with st.expander("Tool calls as JSON"):
+        st.json(calls)
+
+
+def tool_signature(call: Any) -> str:
+    """One tool call as ``name(key="value", n=2)``, from the Chat Completions, Responses or Anthropic shape."""
+    if not isinstance(call, dict):
+        return json.dumps(call)
+    function = call.get("function") if isinstance(call.get("function"), dict) else call
+    name = function.get("name") or call.get("type") or "tool"
+    arguments = function.get("arguments", function.get("input"))
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments) if arguments.strip() else {}
+        except ValueError:
+            return f"{name}({arguments})"  # not JSON (a truncated stream): as sent
+    if isinstance(arguments, dict):
+        return f"{name}(" + ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items()) + ")"
+    return f"{name}()" if arguments is None else f"{name}({json.dumps(arguments, ensure_ascii=False)})"
 
 
 def _text(content: Any) -> str:
