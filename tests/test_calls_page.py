@@ -103,8 +103,8 @@ def test_tool_calls_read_as_code_with_their_json_on_demand(seeded: str) -> None:
 
     base = make_call(CALLS[0].ts, call_id="routed")
     assert base.content is not None
-    asked = [{"id": "c1", "type": "function",
-              "function": {"name": "route_ticket", "arguments": '{"team": "billing", "priority": "high"}'}}]  # fmt: skip
+    arguments = '{"team": "billing", "priority": "high"}'
+    asked = [{"id": "c1", "type": "function", "function": {"name": "route_ticket", "arguments": arguments}}]
     store = Store(seeded)
     store.write_batch([replace(base, content=replace(base.content, tool_calls=asked))], [], [])
     store.close()

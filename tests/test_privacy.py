@@ -212,3 +212,30 @@ def test_spans_of_a_redacted_feature_are_redacted_and_of_a_metadata_only_feature
     assert redacted.input == {"query": "orders of <EMAIL_ADDRESS>"} and redacted.output == ["<EMAIL_ADDRESS> x"]
     assert emptied.input is None and emptied.output is None
     assert emptied.user_id == p.hash_user_id("alice", b"k")
+
+
+def test_allow_and_deny_lists_are_read_saved_and_inherited(tmp_path: Path) -> None:
+    path = tmp_path / "obs-privacy.toml"
+    path.write_text('[default]\nmode = "redact"\nallow = ["Flowdesk", " Settings ", "Flowdesk"]\ndeny = ["Orion"]\n'
+                    '[features.chat]\nmode = "redact"\nthreshold = 0.5\n')  # fmt: skip
+    loaded = p.load(path)
+    assert loaded.default.allow == ("Flowdesk", "Settings") and loaded.default.deny == ("Orion",)
+    assert loaded.for_feature("chat").allow == ("Flowdesk", "Settings")  # inherited from [default]
+    p.save(loaded, path)
+    assert p.load(path) == loaded
+    path.write_text('[default]\nallow = "Flowdesk"\n')
+    with pytest.raises(p.PolicyError, match="allow must be a list"):
+        p.load(path)
+
+
+def test_the_analyzer_keeps_allowed_words_and_always_finds_denied_ones() -> None:
+    from obs.privacy.analyzer import default_analyzer
+
+    text = "Ask Maria Garcia in Flowdesk Settings about ORION; Maria Flowdesk signed."
+    policy = p.Policy(mode="redact", allow=("flowdesk", "settings"), deny=("Orion",))
+    found = {(f.entity, text[f.start : f.end]) for f in default_analyzer().find([text], policy)[0]}
+    assert ("DENY_LIST", "ORION") in found and ("PERSON", "Maria Garcia") in found
+    assert not any(word in {"Flowdesk", "Settings", "Flowdesk Settings"} for _, word in found)
+    # Pattern recognizers only, no entity of the policy known: the deny list still works.
+    only_deny = p.Policy(mode="redact", entities=("US_PASSPORT",), deny=("Orion",), threshold=0.99)
+    assert [text[f.start : f.end] for f in default_analyzer().find([text], only_deny)[0]] == ["ORION"]

@@ -92,6 +92,8 @@ def show() -> None:
     click.echo(f"user ids: {'keyed hashes (HMAC-SHA256, $OBS_HASH_KEY)' if policies.hash_user_ids else 'as given'}")
     for name, policy in [("(default)", policies.default), *sorted(policies.features.items())]:
         extra = f", entities {', '.join(policy.entities)}, threshold {policy.threshold:g}, operator {policy.operator}"
+        lists = (("never", policy.allow), ("always", policy.deny))
+        extra += "".join(f", {word} {', '.join(terms)}" for word, terms in lists if terms)
         click.echo(f"  {name:<16} {policy.label}{extra if policy.redacts else ''}")
     click.echo(f"analyzer: {default_analyzer().info.note}")
 

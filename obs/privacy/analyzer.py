@@ -12,13 +12,14 @@ import functools
 import importlib
 import importlib.util
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from obs import config
-from obs.privacy.policy import Policy
+from obs.privacy.policy import DENY_ENTITY, Policy
 from obs.privacy.redact import Finding
 
 log = logging.getLogger("obs")
@@ -109,18 +110,41 @@ class Analyzer:
         if not texts:
             return []
         entities = [e for e in policy.entities if e in self.info.entities]
-        if not entities:
+        deny = _deny_recognizers(policy.deny)
+        if not entities and not deny:
             return [[] for _ in texts]
+        entities += [DENY_ENTITY] if deny else []
+        allow = _allow_pattern(policy.allow)
         out: list[list[Finding]] = []
         with self._lock:  # spaCy pipelines are not safe to share between threads
             artifacts = self._nlp.process_batch(list(texts), "en", batch_size=config.REDACTION_NLP_BATCH)
             for text, (_, nlp_artifacts) in zip(texts, artifacts, strict=True):
                 results: list[Any] = self._engine.analyze(
                     text, language="en", entities=entities, score_threshold=policy.threshold,
-                    nlp_artifacts=nlp_artifacts,
+                    nlp_artifacts=nlp_artifacts, ad_hoc_recognizers=deny or None,
+                    allow_list=allow, allow_list_match="regex", regex_flags=re.IGNORECASE,
                 )  # fmt: skip
                 out.append([Finding(r.entity_type, r.start, r.end, float(r.score)) for r in results])
         return out
+
+
+@functools.lru_cache(maxsize=64)
+def _deny_recognizers(terms: tuple[str, ...]) -> list[Any]:
+    """Presidio's deny-list recognizer for a policy's always-redacted terms (none when it has none)."""
+    if not terms:
+        return []
+    from presidio_analyzer import PatternRecognizer
+
+    return [PatternRecognizer(supported_entity=DENY_ENTITY, deny_list=list(terms), name="obs deny list")]
+
+
+def _allow_pattern(terms: tuple[str, ...]) -> list[str] | None:
+    """Presidio's allow list as one regex: a finding made only of allowed terms (any case) is dropped, so
+    "Flowdesk Settings" goes when both are allowed and "Maria Flowdesk" stays."""
+    if not terms:
+        return None
+    words = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    return [rf"^\W*(?:(?:{words})(?:\W+|$))+$"]
 
 
 def _engine_class() -> type:

@@ -36,6 +36,8 @@ DEFAULT_ENTITIES = (
     "PERSON", "LOCATION",
 )  # fmt: skip
 DEFAULT_THRESHOLD = 0.35
+#: The entity a deny-listed term is found as (``<DENY_LIST>`` once replaced).
+DENY_ENTITY = "DENY_LIST"
 #: Prefix of a user id stored as a keyed hash, so a reader can tell it from a raw id.
 USER_HASH_PREFIX = "uh_"
 
@@ -56,6 +58,11 @@ class Policy:
     entities: tuple[str, ...] = DEFAULT_ENTITIES
     threshold: float = DEFAULT_THRESHOLD
     operator: Operator = "replace"
+    #: Terms never redacted (the product's own words: "Flowdesk", "Settings"), matched whole and in any case; a
+    #: finding made only of allowed words is dropped.
+    allow: tuple[str, ...] = ()
+    #: Terms always redacted (as DENY_LIST), whatever the analyzer thinks of them.
+    deny: tuple[str, ...] = ()
 
     @property
     def redacts(self) -> bool:
@@ -152,7 +159,7 @@ def parse(data: Mapping[str, Any], where: str = "policy file") -> Policies:
     return Policies(default=default, features=features, hash_user_ids=bool(data.get("hash_user_ids", False)))
 
 
-_FIELDS = ("mode", "sample_rate", "sample_redact", "entities", "threshold", "operator")
+_FIELDS = ("mode", "sample_rate", "sample_redact", "entities", "threshold", "operator", "allow", "deny")
 
 
 def _policy(data: Any, where: str, base: Policy) -> Policy:
@@ -175,6 +182,9 @@ def _policy(data: Any, where: str, base: Policy) -> Policy:
             if isinstance(entities, str) or not isinstance(entities, list | tuple):
                 raise PolicyError(f'{where}: entities must be a list like ["EMAIL_ADDRESS", "PERSON"]')
             values["entities"] = tuple(str(e).strip().upper() for e in entities)
+        for key in ("allow", "deny"):
+            if key in data:
+                values[key] = _terms(data[key], f"{where}: {key}")
         if "threshold" in data:
             values["threshold"] = float(data["threshold"])
         if "operator" in data:
@@ -184,6 +194,12 @@ def _policy(data: Any, where: str, base: Policy) -> Policy:
             raise
         raise PolicyError(f"{where}: {exc}") from None
     return replace(base, **values).validate(where)
+
+
+def _terms(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise PolicyError(f'{where} must be a list of terms like ["Flowdesk", "Settings"]')
+    return tuple(dict.fromkeys(term for item in value if (term := str(item).strip())))
 
 
 def load(path: Path) -> Policies:
@@ -216,6 +232,9 @@ def dumps(policies: Policies) -> str:
         lines.append("entities = [" + ", ".join(f'"{e}"' for e in policy.entities) + "]")
         lines.append(f"threshold = {policy.threshold!r}")
         lines.append(f'operator = "{policy.operator}"')
+        for key in ("allow", "deny"):
+            if terms := getattr(policy, key):
+                lines.append(f"{key} = [" + ", ".join(json.dumps(t, ensure_ascii=False) for t in terms) + "]")
         lines.append("")
     return "\n".join(lines)
 

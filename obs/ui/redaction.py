@@ -24,6 +24,23 @@ SAMPLE_TEXT = ("Hi, this is Maria Garcia from Springfield. My card 4111 1111 111
 COLOURS = {"PERSON": "#f9c74f", "LOCATION": "#90be6d", "EMAIL_ADDRESS": "#ff8fa3", "PHONE_NUMBER": "#f8961e",
            "CREDIT_CARD": "#c77dff", "IBAN_CODE": "#c77dff", "URL": "#4cc9f0", "IP_ADDRESS": "#4cc9f0"}  # fmt: skip
 
+#: The policy table's columns (fitting 1440 px beside the sidebar).
+POLICY_COLUMNS = {
+    "feature": st.column_config.TextColumn("Feature", help=f"{DEFAULT_ROW} applies to every other feature", width=110),
+    "mode": st.column_config.SelectboxColumn("Mode", options=list(p.MODES), required=True, width=104),
+    "sample_rate": st.column_config.NumberColumn("Sample rate", min_value=0.0, max_value=1.0, step=0.05, width=80),
+    "sample_redact": st.column_config.CheckboxColumn("Redact samples", width=80),
+    "threshold": st.column_config.NumberColumn("Score threshold", min_value=0.0, max_value=1.0, step=0.05, width=80),
+    "operator": st.column_config.SelectboxColumn("Operator", options=list(p.OPERATORS), required=True, width=84),
+    "entities": st.column_config.TextColumn("Entities (comma separated)", width=180),
+    "allow": st.column_config.TextColumn(
+        "Never redact", help="Terms never redacted, e.g. your product's name (comma separated, any case)", width=120
+    ),
+    "deny": st.column_config.TextColumn(
+        "Always redact", help="Terms always redacted, as DENY_LIST (comma separated, any case)", width=120
+    ),
+}
+
 
 @st.cache_resource(show_spinner="Loading the analyzer (spaCy model, offline)…")
 def analyzer() -> Analyzer:
@@ -45,17 +62,13 @@ def policies_editor(policies: p.Policies) -> None:
     """The policies as a table: edit modes, rates, thresholds, operators, add a feature, save to the file."""
     rows = [_row(DEFAULT_ROW, policies.default)] + [_row(name, pol) for name, pol in sorted(policies.features.items())]
     edited = st.data_editor(
-        pd.DataFrame(rows), num_rows="dynamic", hide_index=True, width="stretch", key="policy_table",
-        column_config={
-            "feature": st.column_config.TextColumn("Feature", help=f"{DEFAULT_ROW} applies to every other feature"),
-            "mode": st.column_config.SelectboxColumn("Mode", options=list(p.MODES), required=True),
-            "sample_rate": st.column_config.NumberColumn("Sample rate", min_value=0.0, max_value=1.0, step=0.05),
-            "sample_redact": st.column_config.CheckboxColumn("Redact samples"),
-            "threshold": st.column_config.NumberColumn("Score threshold", min_value=0.0, max_value=1.0, step=0.05),
-            "operator": st.column_config.SelectboxColumn("Operator", options=list(p.OPERATORS), required=True),
-            "entities": st.column_config.TextColumn("Entities (comma separated)"),
-        },
-    )  # fmt: skip
+        pd.DataFrame(rows),
+        num_rows="dynamic",
+        hide_index=True,
+        width="stretch",
+        key="policy_table",
+        column_config=POLICY_COLUMNS,
+    )
     hash_users = st.checkbox("Store user ids as keyed hashes (HMAC-SHA256 with `OBS_HASH_KEY`)",
                              value=policies.hash_user_ids)  # fmt: skip
     if st.button("Save policies", type="primary"):
@@ -97,10 +110,20 @@ def preview_section(filters: Filters, policies: p.Policies) -> None:
     entities = a.multiselect("Entities", known, default=[e for e in current.entities if e in known])
     threshold = b.slider("Score threshold", 0.0, 1.0, float(current.threshold), 0.05)
     operator = c.selectbox("Operator", list(p.OPERATORS), index=list(p.OPERATORS).index(current.operator))
+    a, b = st.columns(2)
+    allow = a.text_input("Never redact", ", ".join(current.allow), placeholder="e.g. Flowdesk, Settings",
+                         help="Terms never redacted (comma separated, any case): your product's own words")  # fmt: skip
+    deny = b.text_input("Always redact", ", ".join(current.deny), placeholder="e.g. Project Orion",
+                        help="Terms always redacted, found as DENY_LIST (comma separated, any case)")  # fmt: skip
     edited = replace(current, mode="redact", entities=tuple(entities) or current.entities, threshold=threshold,
-                     operator=operator)  # fmt: skip
+                     operator=operator, allow=tuple(_split(allow)), deny=tuple(_split(deny)))  # fmt: skip
     result = preview(call, policies, edited, analyzer().find, config.hash_key())
     _render(result)
+
+
+#: A text longer than this is shown in a box of its own height that scrolls (the page stays about two screens).
+LONG_TEXT = 600
+FINDING_COLUMNS = {"entity": "Entity", "score": "Score", "text": "Text", "redacted": "Redacted"}
 
 
 def _render(result: Preview) -> None:
@@ -108,21 +131,61 @@ def _render(result: Preview) -> None:
     st.markdown(f"**Findings** under the edited policy: {len(findings)} in {len(result.texts)} texts")
     if findings:
         rows = [{"entity": f.entity, "score": round(f.score, 2), "text": t.text[f.start : f.end],
-                 "redacted": "yes" if f in resolve(t.findings) else "no: inside a better finding"}
+                 "redacted": "✓" if f in resolve(t.findings) else "no: inside a better finding"}
                 for t, f in findings]  # fmt: skip
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    left, right = st.columns(2)
-    left.markdown(f"**Stored now** — feature `{result.feature or DEFAULT_ROW}`, policy `{result.current.label}`")
-    right.markdown(f"**Under the edited policy** — `{result.edited.operator}`, threshold {result.edited.threshold:g}")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", height=min(36 + 35 * len(rows), 248),
+                     column_config=FINDING_COLUMNS)  # fmt: skip
+    current = result.current
+    st.markdown(f"**Each text**: what was found in it, and what the edited policy (`{result.edited.operator}`, "
+                f"threshold {result.edited.threshold:g}) would store. Stored now, under `{current.label}` for "
+                f"feature `{result.feature or DEFAULT_ROW}`: {_stored_now(result)}.")  # fmt: skip
     for text in result.texts:
-        with left.container(border=True):
-            st.markdown(_highlight(text), unsafe_allow_html=True)
-            st.caption("stored as:")
-            st.text(text.current if result.current.mode != "metadata_only" else "(not stored: metadata only)")
-        with right.container(border=True):
-            st.text(text.edited)
-    st.markdown("**What the store would keep for this call** under the current policies")
-    st.json(result.stored, expanded=True)
+        box = st.container(border=True, height=230 if len(text.text) > LONG_TEXT else "content")
+        left, right = box.columns(2)
+        left.markdown(_highlight(text), unsafe_allow_html=True)
+        right.text(text.edited, wrap=True)
+        if current.redacts and text.current not in (text.edited, text.text):
+            box.caption("stored now:")
+            box.text(text.current, wrap=True)
+    stored_record(result.stored)
+
+
+def _stored_now(result: Preview) -> str:
+    if result.current.mode == "metadata_only":
+        return "no content at all (metadata only)"
+    if not result.current.redacts:
+        return "every text as written"
+    if all(t.current == t.edited for t in result.texts):
+        return "the same as the edited policy"
+    return "shown under a text where it differs"
+
+
+def stored_record(stored: dict[str, Any]) -> None:
+    """What the store would keep for the call, field by field (its JSON on demand)."""
+    st.markdown("**What the store would keep for this call** under the current policies: content "
+                f"**{stored['content_state']}** · policy **{stored['privacy_policy'] or '— (none)'}** · user "
+                f"**{stored['user_id'] or '—'}**")  # fmt: skip
+    content = stored.get("content") or {}
+    if content:
+        rows = [{"field": name, "kept": _summary(value)} for name, value in content.items()]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={"field": st.column_config.TextColumn("Field", width=140),
+                                    "kept": st.column_config.TextColumn("What is kept")})  # fmt: skip
+    with st.expander("The stored record as JSON"):
+        st.json(stored, expanded=True)
+
+
+def _summary(value: Any) -> str:
+    if isinstance(value, str):
+        return " ".join(value.split())[:240]
+    if isinstance(value, list):
+        texts = [_summary(m.get("content")) if isinstance(m, dict) else _summary(m) for m in value]
+        roles = [str(m.get("role", "")) for m in value if isinstance(m, dict)]
+        head = f"{len(value)} item(s)" + (f" ({', '.join(roles)})" if any(roles) else "")
+        return head + (f": {texts[-1][:160]}" if texts and texts[-1] else "")
+    if isinstance(value, dict) or str(value).startswith("{"):
+        return f"the provider's response, as JSON ({len(str(value)):,} characters)"
+    return str(value)[:240]
 
 
 def _highlight(text: TextPreview) -> str:
@@ -145,7 +208,12 @@ def _highlight(text: TextPreview) -> str:
 def _row(name: str, policy: p.Policy) -> dict[str, Any]:
     return {"feature": name, "mode": policy.mode, "sample_rate": policy.sample_rate,
             "sample_redact": policy.sample_redact, "threshold": policy.threshold, "operator": policy.operator,
-            "entities": ", ".join(policy.entities)}  # fmt: skip
+            "entities": ", ".join(policy.entities), "allow": ", ".join(policy.allow),
+            "deny": ", ".join(policy.deny)}  # fmt: skip
+
+
+def _split(value: Any) -> list[str]:
+    return [] if value is None or value != value else [t.strip() for t in str(value).split(",") if t.strip()]
 
 
 def _policies_from(table: pd.DataFrame, hash_users: bool) -> p.Policies:
@@ -158,7 +226,8 @@ def _policies_from(table: pd.DataFrame, hash_users: bool) -> p.Policies:
             "mode": row.get("mode") or "full", "sample_rate": float(row.get("sample_rate") or 0.0),
             "sample_redact": bool(row.get("sample_redact")), "threshold": float(row.get("threshold") or 0.0),
             "operator": row.get("operator") or "replace",
-            "entities": [e.strip() for e in str(row.get("entities") or "").split(",") if e.strip()],
+            "entities": _split(row.get("entities")), "allow": _split(row.get("allow")),
+            "deny": _split(row.get("deny")),
         }  # fmt: skip
         if name == DEFAULT_ROW:
             data["default"] = values

@@ -216,7 +216,8 @@ def tool_signature(call: Any) -> str:
     """One tool call as ``name(key="value", n=2)``, from the Chat Completions, Responses or Anthropic shape."""
     if not isinstance(call, dict):
         return json.dumps(call)
-    function = call.get("function") if isinstance(call.get("function"), dict) else call
+    inner = call.get("function")
+    function: dict[str, Any] = inner if isinstance(inner, dict) else call
     name = function.get("name") or call.get("type") or "tool"
     arguments = function.get("arguments", function.get("input"))
     if isinstance(arguments, str):
