@@ -1,46 +1,13 @@
-"""obs dashboard: the overview. Trends, tiles, and a way from a spike to the calls behind it."""
+"""obs dashboard: the entry point. It names the pages (the home page is "Overview") and runs the one asked for."""
 
 import streamlit as st
 
-from obs import ui
-from obs.ui import alerts, charts
-from obs.ui.views import drilldown
+#: Every page in the navigation's order: its script, its name, and its URL path (the file name's, as before).
+PAGES = [
+    ("pages/0_Overview.py", "Overview"), ("pages/1_Costs.py", "Costs"), ("pages/2_Latency.py", "Latency"),
+    ("pages/3_Calls.py", "Calls"), ("pages/3_Sessions.py", "Sessions"), ("pages/4_Trace.py", "Trace"),
+    ("pages/5_Replay.py", "Replay"), ("pages/6_Triage.py", "Triage"), ("pages/7_Datasets.py", "Datasets"),
+    ("pages/8_Alerts.py", "Alerts"), ("pages/9_Redaction.py", "Redaction"),
+]  # fmt: skip
 
-filters = ui.page("Overview")
-alerts.firing_alerts(compact=True)
-kpis = ui.kpi_tiles(filters)
-if not kpis["calls"]:
-    st.info("No calls in this window. Record some with `obs.wrap(OpenAI())`, or run `obs demo`.")
-    st.stop()
-
-
-trends = ui.query("trends", filters, bucket=filters.bucket)
-left, right = st.columns(2)
-with left:
-    st.markdown("**Cost by feature**")
-    cost = ui.query("daily_cost_by_feature", filters)
-    drilldown(st.altair_chart(charts.cost_by_feature(cost), on_select="rerun", key="cost"), filters)
-with right:
-    st.markdown("**Latency percentiles**")
-    drilldown(
-        st.altair_chart(charts.latency_percentiles(trends, filters.bucket), on_select="rerun", key="lat"),
-        filters,
-    )
-left, right = st.columns(2)
-with left:
-    st.markdown("**Refusal rate by model and prompt version**")
-    refusals = ui.query("refusal_trend", filters, bucket=filters.bucket)
-    event = st.altair_chart(
-        charts.refusal_by_model_and_prompt(refusals, filters.bucket), on_select="rerun", key="refusal"
-    )
-    drilldown(event, filters)
-with right:
-    st.markdown("**Error rate**")
-    event = st.altair_chart(
-        charts.rate_by_bucket(trends, "error_rate", "Error rate", filters.bucket), on_select="rerun", key="err"
-    )
-    drilldown(event, filters)
-st.caption(
-    "Click a point or a bar to open the calls of its day (or hour) and series: a bar's feature, a refusal point's "
-    "model and prompt version (a percentile or the error rate: all the calls of that bucket). The filters stay."
-)
+st.navigation([st.Page(path, title=title, default=i == 0) for i, (path, title) in enumerate(PAGES)]).run()

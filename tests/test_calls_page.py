@@ -10,7 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from obs.store.store import Store
-from obs.ui.calls import duration, first_words, money, question_of
+from obs.ui.calls import question_of
+from obs.ui.tables import duration, first_words, money
 from tests.apptest import open_page, use_store
 from tests.factories import seeded_calls
 

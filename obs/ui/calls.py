@@ -11,6 +11,7 @@ import streamlit as st
 from obs.capture.fields import text_of
 from obs.config import CALLS_COUNT_CAP as COUNT_CAP
 from obs.ui.state import Filters, keep_in_url, query
+from obs.ui.tables import duration, first_words, money
 
 PAGE_SIZE = 50
 STATUSES, FEEDBACKS = ["All", "ok", "error"], ["All", "thumbs_down", "thumbs_up"]
@@ -107,20 +108,6 @@ def readable(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def money(value: Any) -> str:
-    """Dollars with the digits a call's cost needs: $0.0012, $0.35, $12.40; "unpriced" for none."""
-    if value is None or pd.isna(value):
-        return "unpriced"
-    number = float(value)
-    return f"${number:,.2f}" if number >= 1 else f"${number:.4f}" if number >= 0.0001 else f"${number:.6f}"
-
-
-def duration(ms: Any) -> str:
-    if ms is None or pd.isna(ms):
-        return "—"
-    return f"{int(ms):,} ms" if ms < 1000 else f"{ms / 1000:,.1f} s"
-
-
 def question_of(messages: Any) -> str | None:
     """The last user message's text of a call's messages (as stored: a JSON list, or its text)."""
     if isinstance(messages, str):
@@ -132,10 +119,3 @@ def question_of(messages: Any) -> str | None:
         if isinstance(message, dict) and message.get("role") == "user":
             return text_of(message.get("content"))
     return None
-
-
-def first_words(text: Any, length: int = 80) -> str:
-    if not isinstance(text, str) or not text.strip():
-        return "—"
-    flat = " ".join(text.split())
-    return flat if len(flat) <= length else flat[: length - 1].rsplit(" ", 1)[0] + " …"

@@ -8,6 +8,7 @@ import streamlit as st
 from obs.evals import DatasetCase, Evals
 from obs.evals.cases import duplicates, table_edits
 from obs.evals.export import last_user_message, render
+from obs.ui import tables
 from obs.ui.state import current_store
 
 CALLS_LINK = "./Calls?call="
@@ -33,7 +34,7 @@ def datasets() -> None:
     if st.query_params.get("dataset") != name:
         st.query_params["dataset"] = name
     with st.expander(f"All datasets ({len(names)})"):
-        st.dataframe(sets, hide_index=True, width="stretch")
+        tables.show(sets)
     cases = evals.dataset_cases(name)
     extra = duplicates(cases)
     cols = st.columns(4)

@@ -17,6 +17,7 @@ from obs.replay.providers import ProviderError
 from obs.replay.runs import Selection, StoredRun, open_run, run_batch
 from obs.store import queries
 from obs.store.store import Store
+from obs.ui import tables
 from obs.ui.state import Filters
 
 REPLAY_PAGE = "pages/5_Replay.py"
@@ -74,19 +75,7 @@ def replay_call_view(store: Store, call: LLMCall, filters: Filters) -> None:
     if replay is not None:
         comparison_view(compare(call, replay), filters)
     st.markdown(f"#### Every replay of this call ({len(earlier)})")
-    st.dataframe(
-        earlier,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="single-row",
-        key="replays_table",
-        column_order=REPLAY_COLUMNS,
-        column_config={
-            "cost_usd": st.column_config.NumberColumn("cost", format="$%.6f"),
-            "is_refusal": st.column_config.CheckboxColumn("refusal"),
-        },
-    )
+    tables.show(earlier, pick=True, key="replays_table", order=REPLAY_COLUMNS)
     st.caption("Select a replay to compare it with the original.")
 
 
@@ -264,7 +253,7 @@ def run_history(store: Store, filters: Filters) -> None:
     if runs.empty:
         st.info("No replay runs yet.")
         return
-    st.dataframe(runs.drop(columns=["id"]), hide_index=True, width="stretch")
+    tables.show(runs.drop(columns=["id"]))
     for row in runs.itertuples():
         st.page_link(REPLAY_PAGE, label=f"Open run {row.name} →", query_params=filters.url_params(run=str(row.id)))
 
@@ -280,8 +269,7 @@ def run_view(store: Store, name_or_id: str, filters: Filters) -> None:
     st.caption(f"{run.created_at:%Y-%m-%d %H:%M} UTC · provider {run.provider} · calls {_describe(run.selection)}"
                f" · overrides {_describe(run.overrides) or 'none (exact replay)'}")  # fmt: skip
     summary_tiles(run.summary)
-    event = st.dataframe(_run_table(run.items), hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row", key="run_items", column_order=RUN_COLUMNS)  # fmt: skip
+    event = tables.show(_run_table(run.items), pick=True, key="run_items", order=RUN_COLUMNS)
     picked = event.selection.rows
     if picked:
         row = run.items.iloc[picked[0]]
@@ -320,7 +308,7 @@ def _run_table(items: pd.DataFrame) -> pd.DataFrame:
     table = items.copy()
     table["changed"] = table["changed"].map({1: "changed", 0: "same"}).fillna("—")
     for column in ("refusal_before", "refusal_after"):
-        table[column] = table[column].map({1: "yes", 0: "no"}).fillna("—")
+        table[column] = table[column].map({1: "✓", 0: ""}).fillna("—")
     return table
 
 

@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from obs.records import LLMCall
-from obs.ui.calls import duration, first_words, question_of
+from obs.ui.calls import question_of
 from obs.ui.state import Filters, current_store, keep_in_url, pickable_table, query
+from obs.ui.tables import duration, first_words
 from obs.ui.views import CALLS_PAGE, TRACE_PAGE
 
 PAGE_SIZE = 50

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from obs.records import LLMCall, Span, Trace, cost_state
-from obs.ui import charts
+from obs.ui import charts, tables
 from obs.ui.state import Filters, query
 
 CALLS_PAGE = "pages/3_Calls.py"
@@ -324,7 +324,7 @@ def trace_view(trace: Trace, filters: Filters) -> None:
     st.altair_chart(charts.waterfall(steps), width="stretch")
     table = steps[["label", "kind", "status", "start_ms", "duration_ms", "cost_usd", "prompt_tokens",
                    "completion_tokens"]]  # fmt: skip
-    st.dataframe(table, hide_index=True, width="stretch")
+    tables.show(table)
     for call in trace.calls:
         label = f"Open call {call.id} · {call.feature or ''} · {call.model} · {call.latency_ms or 0:,} ms"
         st.page_link(CALLS_PAGE, label=label, query_params=filters.url_params(call=call.id))
