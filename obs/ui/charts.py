@@ -180,7 +180,7 @@ def refusal_by_model_and_prompt(frame: pd.DataFrame, bucket: str = "day", window
         y=_rate_axis("refusal_rate", "Refusal rate", data),
         color=alt.Color("series:N", title="Model · prompt version", sort=order, legend=alt.Legend(labelLimit=260)),
     )
-    tooltip = ["bucket:T", "series:N", alt.Tooltip("refusal_rate:Q", format=".1%"), "calls:Q"]
+    tooltip = ["bucket:T", "model:N", "prompt_version:N", alt.Tooltip("refusal_rate:Q", format=".1%"), "calls:Q"]
     return _line_with_points(base, tooltip, ["model", "prompt_version"]).properties(height=260)
 
 
