@@ -48,7 +48,7 @@ def test_check_now_opens_the_alert_and_the_overview_lists_it_first(store_url: st
     assert "No alert is firing" in "\n".join(s.value for s in at.success)
     next(b for b in at.button if b.label == "Check now").click().run()
     assert not at.exception, at.exception
-    assert "feature checkout: 100% of 25 calls failed" in markdown(at)
+    assert "feature checkout: 100% of 25 calls failed (threshold 20%)" in markdown(at)
     overview = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not overview.exception
     assert "Error rate of a feature" in markdown(overview)

@@ -108,3 +108,15 @@ def test_a_bad_database_url_is_one_clear_message(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("OBS_DATABASE_URL", "mysql://u@h/db")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception and "not mysql" in at.error[0].value
+
+
+def test_the_navigation_names_every_page_and_the_home_page_overview(seeded: str) -> None:
+    from obs.ui.state import NAVIGATION
+
+    at = run("pages/1_Costs.py", window="30d", feature="ticket_triage")
+    links = [e for e in at.sidebar.get("page_link")]
+    assert [link.proto.label for link in links] == [name for _, name in NAVIGATION]
+    # The filters go along to every page.
+    assert all(link.proto.query_string == "window=30d&feature=ticket_triage" for link in links)
+    scripts = {"app.py", *(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))}
+    assert {path for path, _ in NAVIGATION} == scripts  # no page left out of the navigation

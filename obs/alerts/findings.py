@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from obs.alerts.rules import SCOPE_COLUMNS, Rule, duration_text
+from obs.alerts.rules import SCOPE_COLUMNS, Rule, duration_text, threshold_text
 
 Row = Mapping[str, Any]
 
@@ -121,7 +121,8 @@ def _error_rate(rule: Rule, now: Sequence[Row], baseline: Sequence[Row]) -> list
                     rate,
                     rule.threshold,
                     int(calls),
-                    f"{_name(subject)}: {rate:.0%} of {int(calls)} calls failed (threshold {rule.threshold:.0%})",
+                    f"{_name(subject)}: {rate * 100:.3g}% of {int(calls)} calls failed "
+                    f"(threshold {threshold_text(rule.kind, rule.threshold)})",
                     {"status": "error"},
                 )
             )

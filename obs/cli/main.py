@@ -164,7 +164,8 @@ def dashboard(database_url: str | None, host: str, port: int) -> None:
     command = [
         sys.executable, "-P", "-m", "obs.cli.dashboard_server", str(config.APP_PATH), "--server.address", host,
         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
+        "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal", "--client.showSidebarNavigation",
+        "false",
     ]  # fmt: skip
     # exec, not a child process: a supervisor's (or a test's) SIGTERM then stops Streamlit itself, never orphans it;
     # obs.cli.dashboard_server makes sure it stops within config.DASHBOARD_STOP_TIMEOUT_S. The working directory stays

@@ -68,16 +68,16 @@ def check_button() -> None:
 
 #: The rules table's columns (fitting 1440 px beside the sidebar); the editable ones are typed as people say them.
 RULE_COLUMNS = {
-    "name": st.column_config.TextColumn("Rule", width=230, required=True),
+    "name": st.column_config.TextColumn("Rule", width=214, required=True),
     "kind": st.column_config.TextColumn("Kind", width=104),
     "scope": st.column_config.TextColumn("Group by", width=130),
-    "window": st.column_config.TextColumn("Window", help="e.g. 60 min, 24 hours, 7 days", width=76),
-    "threshold": st.column_config.TextColumn("Threshold", help="A rate in %, dollars, or a count", width=84),
+    "window": st.column_config.TextColumn("Window", help="e.g. 60 min, 24 hours, 7 days", width=80),
+    "threshold": st.column_config.TextColumn("Threshold", help="A rate in %, dollars, or a count", width=92),
     "factor": st.column_config.TextColumn("Factor", help="x the baseline, e.g. 1.5", width=66),
-    "min_volume": st.column_config.NumberColumn("Min calls", min_value=0, step=1, width=76,
+    "min_volume": st.column_config.NumberColumn("Min calls", min_value=0, step=1, width=80,
                                                 help="Calls (or feedbacks) needed before it may fire"),
     "cooldown": st.column_config.TextColumn("Cooldown", help="A resolved alert back within it is not sent again",
-                                            width=84),
+                                            width=92),
     "enabled": st.column_config.CheckboxColumn("On", width=48),
     "firing": st.column_config.NumberColumn("Firing", width=52),
 }  # fmt: skip
@@ -113,16 +113,18 @@ def rules_editor() -> None:
     """The rules as an editable table; changes are validated and saved with one button."""
     rules = query("alert_rules")
     shown = readable_rules(rules)
-    edited = st.data_editor(
-        shown, hide_index=True, key="rules_editor", column_order=list(RULE_COLUMNS), column_config=RULE_COLUMNS,
-        disabled=[c for c in RULE_COLUMNS if c not in EDITABLE],
-    )  # fmt: skip
+    # A form: cells are edited in the browser and sent together on save (no rerun per edited cell).
+    with st.form("rules_form", border=False):
+        edited = st.data_editor(
+            shown, hide_index=True, key="rules_editor", column_order=list(RULE_COLUMNS), column_config=RULE_COLUMNS,
+            disabled=[c for c in RULE_COLUMNS if c not in EDITABLE],
+        )  # fmt: skip
+        submitted = st.form_submit_button("Save rule changes")
     with st.expander("What each kind of rule checks"):
         st.markdown(
             "\n".join(f"- **{kind}** (by {' / '.join(SCOPES[kind])}): {text}" for kind, text in KIND_HELP.items())
         )
-    left, right = st.columns([1, 3])
-    if left.button("Save rule changes"):
+    if submitted:
         saved = 0
         stored_rows = rules.to_dict("records")
         for stored, before, after in zip(stored_rows, shown.to_dict("records"), edited.to_dict("records"), strict=True):
@@ -135,7 +137,8 @@ def rules_editor() -> None:
         refresh()
         st.toast(f"{saved} rule(s) saved")
     names = dict(zip(rules["name"], rules["id"], strict=True))
-    doomed = right.selectbox("Delete a rule", ["—", *names], key="delete_rule")
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    doomed = left.selectbox("Delete a rule", ["—", *names], key="delete_rule")
     if doomed != "—" and right.button(f"Delete “{doomed}” and its history"):
         engine.delete_rule(current_store(), int(names[doomed]))
         refresh()

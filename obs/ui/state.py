@@ -67,12 +67,28 @@ class Filters:
         return out | extra
 
 
+#: The navigation, in order: each page's script and its name (`obs dashboard` hides Streamlit's own list, which
+#: would call the home page "app").
+NAVIGATION = [
+    ("app.py", "Overview"), ("pages/1_Costs.py", "Costs"), ("pages/2_Latency.py", "Latency"),
+    ("pages/3_Calls.py", "Calls"), ("pages/3_Sessions.py", "Sessions"), ("pages/4_Trace.py", "Trace"),
+    ("pages/5_Replay.py", "Replay"), ("pages/6_Triage.py", "Triage"), ("pages/7_Datasets.py", "Datasets"),
+    ("pages/8_Alerts.py", "Alerts"), ("pages/9_Redaction.py", "Redaction"),
+]  # fmt: skip
+
+
 def page(title: str) -> Filters:
-    """Every page starts here: page config (the one place it is set), access check, the shared filters."""
+    """Every page starts here: page config (the one place it is set), access check, the navigation and the
+    shared filters (a link to another page keeps them)."""
     st.set_page_config(page_title=f"obs · {title}", page_icon="🔭", layout="wide")
     require_access()
     st.title(title)
-    return sidebar_filters()
+    links = st.sidebar.container()
+    filters = sidebar_filters()
+    for path, name in NAVIGATION:
+        links.page_link(path, label=name, query_params=filters.url_params())
+    links.divider()
+    return filters
 
 
 # --- access ------------------------------------------------------------------------------------------
@@ -220,10 +236,15 @@ def keep_in_url(values: dict[str, str | None]) -> bool:
 def pickable_table(shown: pd.DataFrame, rows: pd.DataFrame, *, key: str, columns: dict[str, Any], param: str,
                    id_column: str, hint: str) -> None:  # fmt: skip
     """A table whose selected row opens itself: ``?<param>=<the row's id_column in rows>``, then a rerun."""
+    # The table's key changes once a row is opened: the browser would otherwise keep the row selected and open it
+    # again when "Back to the list" shows the table.
+    generation = f"{key}_generation"
     event = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
-                         key=key, column_order=list(columns), column_config=columns)  # fmt: skip
+                         key=f"{key}_{st.session_state.get(generation, 0)}", column_order=list(columns),
+                         column_config=columns)  # fmt: skip
     picked = event.selection.rows
     if picked:
         st.query_params[param] = str(rows.iloc[picked[0]][id_column])
+        st.session_state[generation] = st.session_state.get(generation, 0) + 1
         st.rerun()
     st.caption(hint)
