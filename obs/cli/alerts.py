@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import click
 
 from obs.alerts import engine, notify
+from obs.alerts.rules import duration_text, factor_text, threshold_text
 from obs.store.store import Store
 
 #: Exit status of `obs alerts check --fail-on-firing` when an alert fires (1 stays "obs itself failed").
@@ -77,10 +78,12 @@ def _print(report: engine.CheckReport, notifying: bool) -> None:
 def list_rules(database_url: str | None) -> None:
     """The alert rules, with their thresholds."""
     for rule in engine.load_rules(Store(database_url)):
-        limits = "".join(f", {k} {v:g}" for k, v in (("threshold", rule.threshold), ("factor", rule.factor)) if v)
+        limits = f", threshold {threshold_text(rule.kind, rule.threshold)}" if rule.threshold is not None else ""
+        limits += f", factor {factor_text(rule.factor)}" if rule.factor is not None else ""
         state = "on " if rule.enabled else "off"
-        click.echo(f"{rule.id:>3} {state} {rule.name}  [{rule.kind} by {rule.scope}, window {rule.window_minutes} "
-                   f"min{limits}, min volume {rule.min_volume}, cooldown {rule.cooldown_minutes} min]")  # fmt: skip
+        click.echo(f"{rule.id:>3} {state} {rule.name}  [{rule.kind} by {rule.scope}, window "
+                   f"{duration_text(rule.window_minutes)}{limits}, min volume {rule.min_volume}, cooldown "
+                   f"{duration_text(rule.cooldown_minutes)}]")  # fmt: skip
 
 
 @alerts.command()
