@@ -32,7 +32,7 @@ POLICY_COLUMNS = {
     "sample_redact": st.column_config.CheckboxColumn("Redact samples", width=80),
     "threshold": st.column_config.NumberColumn("Score threshold", min_value=0.0, max_value=1.0, step=0.05, width=80),
     "operator": st.column_config.SelectboxColumn("Operator", options=list(p.OPERATORS), required=True, width=84),
-    "entities": st.column_config.TextColumn("Entities (comma separated)", width=180),
+    "entities": st.column_config.TextColumn("Entities (comma separated)", width=150),
     "allow": st.column_config.TextColumn(
         "Never redact", help="Terms never redacted, e.g. your product's name (comma separated, any case)", width=120
     ),
