@@ -13,6 +13,7 @@ from obs.demo.run import run_demo
 from obs.evals import Evals, Settings, read_jsonl
 from obs.evals.cases import input_messages
 from obs.store.store import Store
+from obs.ui.datasets import CASE_COLUMNS
 from tests.browser import ARTIFACTS, browser_page, dashboard_server, needs_chromium
 
 pytestmark = needs_chromium
@@ -37,7 +38,7 @@ def test_accept_a_call_into_a_new_dataset_then_download_its_export(dashboard: tu
     from playwright.sync_api import expect
 
     base, url = dashboard
-    with browser_page(viewport={"width": 1600, "height": 1100}, accept_downloads=True) as page:
+    with browser_page(viewport={"width": 1440, "height": 900}, accept_downloads=True) as page:
         page.goto(f"{base}/Triage?window=30d")
         expect(page.get_by_text("Why it surfaced").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Enter your name as Reviewer")).to_be_visible()
@@ -65,6 +66,11 @@ def test_accept_a_call_into_a_new_dataset_then_download_its_export(dashboard: tu
         page.goto(f"{base}/Datasets?dataset=refund-questions")
         export = page.get_by_role("button", name="Export JSONL")
         expect(export).to_be_visible(timeout=30_000)
+        cases = page.locator("[data-testid='stDataFrame']").last
+        expect(cases).to_be_visible()
+        box = cases.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 1440  # the cases table is not cut off on the right
+        assert sum(float(c["width"]) for c in CASE_COLUMNS.values()) <= box["width"]  # nor are its columns
         page.screenshot(path=ARTIFACTS / "evals-3-dataset.png", full_page=True)
         with page.expect_download() as download:
             export.click()

@@ -59,6 +59,20 @@ def _export(name: str, cases: list[DatasetCase]) -> None:
                "output) and where it came from; OpenAI evals reads `input` / `ideal` as they are.")  # fmt: skip
 
 
+#: The cases table's columns (fitting 1440 px beside the sidebar).
+CASE_COLUMNS = {
+    "id": st.column_config.NumberColumn("Case", width=48),
+    "call": st.column_config.LinkColumn("Call", display_text="open", width=48),
+    "question": st.column_config.TextColumn("Question", width=190),
+    "expected_output": st.column_config.TextColumn("Expected output", width=268),
+    "labels": st.column_config.TextColumn("Labels", width=90),
+    "notes": st.column_config.TextColumn("Notes", width=90),
+    "reasons": st.column_config.TextColumn("Why it surfaced", width=110),
+    "reviewer": st.column_config.TextColumn("Reviewer", width=70),
+    "remove": st.column_config.CheckboxColumn("Remove", width=66),
+}
+
+
 def _editor(evals: Evals, name: str, cases: list[DatasetCase]) -> None:
     table = pd.DataFrame(
         [
@@ -83,11 +97,7 @@ def _editor(evals: Evals, name: str, cases: list[DatasetCase]) -> None:
         width="stretch",
         key=f"editor_{name}_{st.session_state.get(VERSION_KEY, 0)}",
         disabled=["id", "call", "question", "reasons", "reviewer"],
-        column_config={
-            "call": st.column_config.LinkColumn("call", display_text="open"),
-            "expected_output": st.column_config.TextColumn("expected output", width="large"),
-            "remove": st.column_config.CheckboxColumn("remove"),
-        },
+        column_config=CASE_COLUMNS,
     )
     changed, removed = table_edits([c.case for c in cases], edited.to_dict("records"))
     label = f"Save changes ({len(changed)} edited, {len(removed)} to remove)"
