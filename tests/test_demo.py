@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 import obs
 from obs.cli.main import main
+from obs.demo import app as demo_app
 from obs.demo.run import DemoSummary, run_demo
 from obs.store.schema import sqlite_text
 from obs.store.store import Store
@@ -90,6 +91,27 @@ def test_traces_chain_rewrite_retrieval_and_answer(demo: Demo) -> None:
     assert answer.parent_id == rewrite.id
     retrieval = next(s for s in trace.spans if s.kind == "retrieval")
     assert retrieval.output and {"doc", "text"} <= set(retrieval.output[0])
+
+
+def test_the_help_desk_chat_resends_its_history_within_a_session(demo: Demo) -> None:
+    """A session's later answers were asked with the earlier questions and answers (at most HISTORY_TURNS)."""
+    session = one(
+        demo,
+        "SELECT session_id FROM llm_calls WHERE feature = 'help_answer' AND status = 'ok' AND user_id IS NOT NULL"
+        " GROUP BY session_id HAVING COUNT(*) >= 4 ORDER BY session_id LIMIT 1",
+    )
+    with demo.store.engine.connect() as connection:
+        ids = connection.execute(
+            sa.text("SELECT id FROM llm_calls WHERE session_id = :s AND feature = 'help_answer' AND status = 'ok'"
+                    " ORDER BY ts"), {"s": session}
+        ).scalars()  # fmt: skip
+        answers = [call for call in map(demo.store.get_call, ids) if call is not None and call.content]
+    first, second = answers[0], answers[1]
+    asked = [m["content"] for m in second.content.messages if m["role"] in {"user", "assistant"}]
+    earlier = [m["content"] for m in first.content.messages if m["role"] == "user"][-1]
+    assert asked[:2] == [earlier, first.content.output_text]  # the first turn, resent
+    longest = max(len([m for m in a.content.messages if m["role"] != "system"]) for a in answers)
+    assert longest == 2 * demo_app.HISTORY_TURNS + 1  # the history is capped, the question comes last
 
 
 def test_every_call_is_priced_unless_its_model_has_no_price(demo: Demo) -> None:

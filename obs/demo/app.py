@@ -1,6 +1,7 @@
 """The demo application: a made-up help desk product ("Flowdesk") using obs exactly as a user would.
 
-Three features: ``help_answer`` (RAG: query rewrite -> retrieval span -> answer, one trace per question),
+Three features: ``help_answer`` (RAG: query rewrite -> retrieval span -> answer, one trace per question, in a
+chat that resends its last HISTORY_TURNS questions and answers: a user's day is one multi-turn session),
 ``ticket_triage`` (tool calls, then the final answer), ``thread_summary`` (streamed). The claude-* models are
 called through the Anthropic SDK (the Messages API), the others through the openai SDK, as a real app would.
 Prompt versions change over time; the planted regressions are real effects of those changes, which the
@@ -33,6 +34,9 @@ import openai
 
 import obs
 from obs.demo.replies import words
+
+#: Earlier turns (question and answer) the help-desk chat resends with each question.
+HISTORY_TURNS = 2
 
 DOCS_DIR = Path(__file__).resolve().parent / "docs"
 
@@ -189,6 +193,8 @@ class DemoApp:
         self.claude: Any = obs.wrap(claude)
         self.chunks = load_chunks()
         self.rng = rng
+        #: The help-desk chat's history per session: earlier questions and answers, resent with each question.
+        self.history: dict[str, list[dict[str, str]]] = {}
 
     def help_answer(
         self, user: str | None, tenant: str, question: str, when: datetime, now: datetime, model: str
@@ -212,22 +218,26 @@ class DemoApp:
             if user == BIG_SPENDER:  # pastes whole documents into every question
                 context += "\n\n" + "\n".join(c.text for c in self.chunks)
             system = ANSWER_PROMPTS[e.answer_prompt] + "\n\nContext:\n" + context
+            history = self.history.setdefault(session, [])
+            chat = [*history, {"role": "user", "content": question}]
             text: str | None
             if _is_claude(model):
                 answer = self.claude.messages.create(
-                    model=model, max_tokens=1024, system=system, messages=[{"role": "user", "content": question}],
+                    model=model, max_tokens=1024, system=system, messages=chat,
                     extra_body={"temperature": 0.3}, obs={"parent_id": rewrite.id},
                 )  # fmt: skip
                 text = _text_of(answer.content)
             else:
                 answer = self.client.chat.completions.create(
                     model=model,
-                    messages=[{"role": "system", "content": system}, {"role": "user", "content": question}],
+                    messages=[{"role": "system", "content": system}, *chat],
                     temperature=0.3,
                     obs={"parent_id": rewrite.id},
                 )
                 text = answer.choices[0].message.content
             t.set_output(text)
+            if text:  # a failed call raised above: the user asks again without it
+                history[:] = [*chat, {"role": "assistant", "content": text}][-2 * HISTORY_TURNS :]
         self._feedback(user, answer, text, when, now)
         return text
 

@@ -19,17 +19,15 @@ from datetime import datetime
 from typing import Any
 
 from obs.clock import Clock, VirtualClock
-from obs.demo.replies import (
+from obs.demo.replies import MODELS, Plan, plan
+from obs.demo.wire import (
     CREATED,
-    MODELS,
-    Plan,
     chunks,
     completion,
     error_body,
     message,
     message_error_body,
     message_events,
-    plan,
     response,
 )
 

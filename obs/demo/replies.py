@@ -3,8 +3,8 @@
 DEMO ONLY: it makes answers up from its input. The answer depends on the system prompt, the context in the
 messages, the model and the temperature, so replaying a call with another prompt or model gives a visibly
 different answer. Usage follows the text, latency follows the model (time to first token grows with the prompt),
-and on purpose some calls fail (429, 500) or refuse. ``plan`` decides all of it for one request; ``completion``,
-``chunks``, ``response`` and ``error_body`` are the bodies the server sends for it. No I/O and no clock here.
+and on purpose some calls fail (429, 500) or refuse. ``plan`` decides all of it for one request;
+``obs.demo.wire`` makes the bodies the server sends for it. No I/O and no clock here.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-CREATED = 1_764_000_000
-_ids = itertools.count(1)
+#: Numbers for the ids the demo provider makes up (tool calls here, responses in ``obs.demo.wire``).
+ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -32,12 +32,16 @@ class ModelProfile:
     sentences: int
     reasons: bool = False
     refuses_when_told: float = 0.0
+    #: Reading a long prompt costs more than in proportion (ms per token, squared): a model slow on long contexts.
+    prefill_ms_per_token2: float = 0.0
 
 
 MODELS = {
     "gpt-5-mini": ModelProfile(ttft_ms=380, prefill_ms_per_token=0.05, ms_per_token=11, sentences=2, reasons=True),
     # Slow to read long prompts: its time to first token grows fast with the context.
-    "gpt-4.1": ModelProfile(ttft_ms=300, prefill_ms_per_token=15.0, ms_per_token=8, sentences=3),
+    "gpt-4.1": ModelProfile(
+        ttft_ms=300, prefill_ms_per_token=6.0, prefill_ms_per_token2=0.025, ms_per_token=8, sentences=3
+    ),
     "claude-haiku-4-5": ModelProfile(
         ttft_ms=300, prefill_ms_per_token=0.08, ms_per_token=8, sentences=2, refuses_when_told=0.8
     ),
@@ -105,7 +109,8 @@ def plan(body: dict[str, Any]) -> Plan:
     user = next((_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
     given_temperature = body.get("temperature")
     temperature = float(given_temperature) if isinstance(given_temperature, int | float) else 1.0
-    seed_source = json.dumps([system, [m.get("content") for m in messages], model, round(temperature, 1)])
+    turn = _this_turn(messages)
+    seed_source = json.dumps([system, [m.get("content") for m in turn], model, round(temperature, 1)])
     digest = hashlib.sha256(seed_source.encode()).digest()
     rng = random.Random(int.from_bytes(digest[:8], "big"))
     roll = int.from_bytes(digest[8:10], "big") % 1000
@@ -127,13 +132,14 @@ def plan(body: dict[str, Any]) -> Plan:
     elif profile.refuses_when_told and "refuse" in system.lower() and rng.random() < profile.refuses_when_told:
         text = REFUSAL
     else:
-        text = _compose(system, user, messages, profile, temperature, rng)
+        text = _compose(system, user, turn, profile, temperature, rng)
 
     completion_tokens = tokens(text or json.dumps(tool_calls))
     reasoning = rng.randrange(64, 640, 64) if profile.reasons else 0
     completion_tokens += reasoning
     cached = (prompt_tokens // 2 // 128) * 128 if prompt_tokens >= 1024 and rng.random() < 0.6 else 0
-    ttft = profile.ttft_ms + prompt_tokens * profile.prefill_ms_per_token + reasoning * profile.ms_per_token * 0.5
+    prefill = prompt_tokens * profile.prefill_ms_per_token + prompt_tokens**2 * profile.prefill_ms_per_token2
+    ttft = profile.ttft_ms + prefill + reasoning * profile.ms_per_token * 0.5
     total = ttft + (completion_tokens - reasoning) * profile.ms_per_token
     jitter = 0.85 + rng.random() * 0.3
     return Plan(
@@ -164,6 +170,14 @@ def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [*messages, *(m for m in given or [] if isinstance(m, dict))]
 
 
+def _this_turn(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The system prompt and the messages from the last user message on, without the conversation's earlier turns:
+    the history a chat resends costs tokens and time but does not change the answer to the question asked now."""
+    last = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=0)
+    head = [m for m in messages[:last] if m.get("role") in {"system", "developer"}]
+    return [*head, *messages[last:]]
+
+
 def _chat_message(message: dict[str, Any]) -> dict[str, Any]:
     content = message.get("content")
     if message.get("role") == "user" and isinstance(content, list):
@@ -187,7 +201,11 @@ def _compose(
         if temperature > 0.5:
             rng.shuffle(keys)
         return " ".join(keys[: 4 + profile.sentences]) or user
-    context = " ".join(_text(m.get("content")) for m in messages if m.get("role") in {"system", "user"})
+    # What the answer can quote: the context pasted below the instructions and the user's text, not the instructions.
+    _, labelled, pasted = system.partition("Context:")
+    if not labelled:
+        pasted = system.split("\n\n", 1)[1] if "\n\n" in system else ""
+    context = " ".join([pasted, *(_text(m.get("content")) for m in messages if m.get("role") == "user")])
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", context) if len(s.split()) > 5]
     question = set(words(user))
     scored = sorted(
@@ -221,167 +239,7 @@ def _triage_call(tools: list[dict[str, Any]], text: str, rng: random.Random) -> 
     urgent = any(k in lowered for k in ("down", "urgent", "outage", "cannot", "can't", "asap"))
     args = {"team": team, "priority": "urgent" if urgent else rng.choice(["normal", "low", "normal"])}
     return {
-        "id": f"call_{next(_ids):06d}",
+        "id": f"call_{next(ids):06d}",
         "type": "function",
         "function": {"name": name, "arguments": json.dumps(args)},
     }
-
-
-# --- wire formats ------------------------------------------------------------------------------------
-
-
-def usage(p: Plan) -> dict[str, Any]:
-    """The chat completions ``usage`` object of ``p``."""
-    return {
-        "prompt_tokens": p.prompt_tokens,
-        "completion_tokens": p.completion_tokens,
-        "total_tokens": p.prompt_tokens + p.completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": p.cached_tokens, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": p.reasoning_tokens, "audio_tokens": 0},
-    }
-
-
-def completion(body: dict[str, Any], p: Plan) -> dict[str, Any]:
-    """The chat completion answering ``body`` (not streamed)."""
-    message: dict[str, Any] = {"role": "assistant", "content": p.text, "refusal": None}
-    if p.tool_calls:
-        message["tool_calls"] = p.tool_calls
-    return {
-        "id": f"chatcmpl-demo{next(_ids):08d}",
-        "object": "chat.completion",
-        "created": CREATED,
-        "model": body.get("model"),
-        "system_fingerprint": "fp_demo",
-        "choices": [{"index": 0, "message": message, "finish_reason": p.finish_reason, "logprobs": None}],
-        "usage": usage(p),
-    }
-
-
-def chunks(body: dict[str, Any], p: Plan) -> list[dict[str, Any]]:
-    """The chat completion chunks of a streamed answer, the usage chunk last when ``include_usage`` asks for it."""
-    base = {"id": f"chatcmpl-demo{next(_ids):08d}", "object": "chat.completion.chunk", "created": CREATED,
-            "model": body.get("model"), "system_fingerprint": "fp_demo"}  # fmt: skip
-    with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        out = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
-        return {**out, "usage": None} if with_usage else out
-
-    out = [chunk({"role": "assistant", "content": ""})]
-    for i, call in enumerate(p.tool_calls):
-        out.append(chunk({"tool_calls": [{"index": i, **call}]}))
-    pieces = re.findall(r"\S+\s*", p.text or "")
-    for start in range(0, len(pieces), 3):
-        out.append(chunk({"content": "".join(pieces[start : start + 3])}))
-    out.append(chunk({}, p.finish_reason))
-    if with_usage:
-        out.append({**base, "choices": [], "usage": usage(p)})
-    return out
-
-
-def response(body: dict[str, Any], p: Plan) -> dict[str, Any]:
-    """The responses API object answering ``body``."""
-    return {
-        "id": f"resp_demo{next(_ids):08d}",
-        "object": "response",
-        "created_at": CREATED,
-        "status": "completed",
-        "model": body.get("model"),
-        "output": [
-            {
-                "type": "message",
-                "id": f"msg_demo{next(_ids):08d}",
-                "status": "completed",
-                "role": "assistant",
-                "content": [{"type": "output_text", "text": p.text or "", "annotations": []}],
-            }
-        ],
-        "parallel_tool_calls": True,
-        "tool_choice": "auto",
-        "tools": [],
-        "instructions": body.get("instructions"),
-        "usage": {
-            "input_tokens": p.prompt_tokens,
-            "input_tokens_details": {"cached_tokens": p.cached_tokens, "cache_write_tokens": 0},
-            "output_tokens": p.completion_tokens,
-            "output_tokens_details": {"reasoning_tokens": p.reasoning_tokens},
-            "total_tokens": p.prompt_tokens + p.completion_tokens,
-        },
-    }
-
-
-def error_body(status: int) -> dict[str, Any]:
-    """The OpenAI-style error body of a planted 429 or 500."""
-    kind = "rate_limit_exceeded" if status == 429 else "server_error"
-    message = "Rate limit reached (demo provider)" if status == 429 else "The demo provider had an error"
-    return {"error": {"message": message, "type": kind, "code": kind, "param": None}}
-
-
-# --- the Messages API (Anthropic's wire format) -------------------------------------------------------------
-
-#: A chat finish reason as the Messages API says it.
-STOP_REASONS = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
-
-
-def message_usage(p: Plan) -> dict[str, Any]:
-    """The Messages API ``usage`` of ``p``: its input tokens leave out the cache; a long prompt that was not read
-    from the cache is written to it (the next ask of it would read it)."""
-    written = (p.prompt_tokens // 2 // 128) * 128 if p.prompt_tokens >= 1024 and not p.cached_tokens else 0
-    return {
-        "input_tokens": p.prompt_tokens - p.cached_tokens - written,
-        "cache_read_input_tokens": p.cached_tokens,
-        "cache_creation_input_tokens": written,
-        "output_tokens": p.completion_tokens,
-    }
-
-
-def message(body: dict[str, Any], p: Plan) -> dict[str, Any]:
-    """The ``Message`` answering a Messages API request (not streamed)."""
-    return {
-        "id": f"msg_demo{next(_ids):08d}",
-        "type": "message",
-        "role": "assistant",
-        "model": body.get("model"),
-        "content": _blocks(p),
-        "stop_reason": STOP_REASONS.get(p.finish_reason, "end_turn"),
-        "stop_sequence": None,
-        "usage": message_usage(p),
-    }
-
-
-def message_events(body: dict[str, Any], p: Plan) -> list[dict[str, Any]]:
-    """The events of a streamed ``Message``: its start, each block's start, deltas and stop, the final delta."""
-    whole = message(body, p)
-    opening = {**whole, "content": [], "stop_reason": None, "usage": {**whole["usage"], "output_tokens": 1}}
-    out: list[dict[str, Any]] = [{"type": "message_start", "message": opening}]
-    for index, block in enumerate(whole["content"]):
-        if block["type"] == "text":
-            out.append({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}})
-            pieces = re.findall(r"\S+\s*", block["text"])
-            for start in range(0, len(pieces), 3):
-                delta = {"type": "text_delta", "text": "".join(pieces[start : start + 3])}
-                out.append({"type": "content_block_delta", "index": index, "delta": delta})
-        else:
-            out.append({"type": "content_block_start", "index": index, "content_block": {**block, "input": {}}})
-            delta = {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
-            out.append({"type": "content_block_delta", "index": index, "delta": delta})
-        out.append({"type": "content_block_stop", "index": index})
-    final = {"stop_reason": whole["stop_reason"], "stop_sequence": None}
-    out.append({"type": "message_delta", "delta": final, "usage": {"output_tokens": p.completion_tokens}})
-    out.append({"type": "message_stop"})
-    return out
-
-
-def _blocks(p: Plan) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = [{"type": "text", "text": p.text}] if p.text else []
-    for call in p.tool_calls:
-        function = call["function"]
-        blocks.append({"type": "tool_use", "id": "toolu_" + call["id"].removeprefix("call_"),
-                       "name": function["name"], "input": json.loads(function["arguments"])})  # fmt: skip
-    return blocks
-
-
-def message_error_body(status: int) -> dict[str, Any]:
-    """The Messages API error body of a planted 429 or 500 (Anthropic's 500s are mostly 529 "overloaded")."""
-    kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
-    return {"type": "error", "error": {"type": kind, "message": f"{kind.replace('_', ' ')} (demo provider)"}}

@@ -40,8 +40,7 @@ def partial(frame: pd.DataFrame, window: Window, bucket: str = "day", column: st
     """Whether each row's bucket starts before or ends after the window (a partial first or last day or hour)."""
     if window is None or frame.empty:
         return pd.Series(False, index=frame.index)
-    start, end = (pd.Timestamp(t).tz_convert("UTC") if pd.Timestamp(t).tzinfo else pd.Timestamp(t, tz="UTC")
-                  for t in window)  # fmt: skip
+    start, end = pd.to_datetime(list(window), utc=True)  # naive times are UTC, as the store keeps them
     begins = pd.to_datetime(frame[column], utc=True)
     size = timedelta(hours=1) if bucket == "hour" else timedelta(days=1)
     return (begins < start) | (begins + size > end)

@@ -27,16 +27,16 @@ SORTS = {
     "First active": ("first_ts", False),
 }
 #: The list's columns (fitting 1440 px beside the sidebar); the session id is shown once one is opened.
-_COLUMNS = {
-    "last_ts": st.column_config.DatetimeColumn("Last active", format="MMM D, HH:mm", width="small"),
-    "question": st.column_config.TextColumn("First question", width="medium"),
-    "user_id": st.column_config.TextColumn("User", help="Its user, or how many took part"),
-    "turns": st.column_config.NumberColumn("Turns", help="Traces: one per question the app answered", width="small"),
-    "cost_usd": st.column_config.NumberColumn("Cost", format="$%.4f", width="small"),
-    "tokens": st.column_config.NumberColumn("Tokens", format="localized", width="small"),
-    "errors": st.column_config.NumberColumn("Errors", width="small"),
-    "refusals": st.column_config.NumberColumn("Refusals", width="small"),
-    "thumbs_down": st.column_config.NumberColumn("Thumbs-down", width="small"),
+COLUMNS = {
+    "last_ts": st.column_config.DatetimeColumn("Last active", format="MMM D, HH:mm", width=100),
+    "question": st.column_config.TextColumn("First question", width=250),
+    "user_id": st.column_config.TextColumn("User", help="Its user, or how many took part", width=124),
+    "turns": st.column_config.NumberColumn("Turns", help="Traces: one per question the app answered", width=56),
+    "cost_usd": st.column_config.NumberColumn("Cost", format="$%.4f", width=76),
+    "tokens": st.column_config.NumberColumn("Tokens", format="localized", width=70),
+    "errors": st.column_config.NumberColumn("Errors", width=58),
+    "refusals": st.column_config.NumberColumn("Refusals", width=70),
+    "thumbs_down": st.column_config.NumberColumn("Thumbs-down", width=96),
 }
 
 
@@ -78,7 +78,7 @@ def sessions_table(filters: Filters) -> None:
     rows["question"] = _first_questions(rows["first_call_id"].tolist())
     rows["user_id"] = [f"{n} users" if n > 1 else (u if isinstance(u, str) else "—")
                        for u, n in zip(rows["user_id"], rows["users"], strict=True)]  # fmt: skip
-    pickable_table(rows, rows, key="sessions_table", columns=_COLUMNS, param="session", id_column="session_id",
+    pickable_table(rows, rows, key="sessions_table", columns=COLUMNS, param="session", id_column="session_id",
                    hint="Select a row to read the conversation.")  # fmt: skip
 
 
@@ -139,6 +139,10 @@ def session_chat(session_id: str, filters: Filters) -> None:
             links[1].page_link(TRACE_PAGE, label="Its trace →", query_params=filters.url_params(trace=turn.trace_id))
 
 
+#: Feedback as the turn's caption shows it (Material icons: Streamlit ships their font, emoji need one installed).
+FEEDBACK = {"thumbs_down": ":material/thumb_down: thumbs-down", "thumbs_up": ":material/thumb_up: thumbs-up"}
+
+
 def _turn_facts(turn: Turn, answer: LLMCall) -> str:
     cost = turn.calls["cost_usd"].dropna()
     facts = [
@@ -147,11 +151,10 @@ def _turn_facts(turn: Turn, answer: LLMCall) -> str:
         duration(answer.latency_ms),
     ]
     if answer.status == "error":
-        facts.append(f"⚠ {answer.error_type or 'error'}")
+        facts.append(f":material/warning: {answer.error_type or 'error'}")
     if answer.is_refusal:
         facts.append("refused")
     feedback = [str(v) for v in turn.calls["user_feedback"].dropna()]
     if feedback:
-        facts.append(" ".join("👎 thumbs-down" if v == "thumbs_down" else "👍 thumbs-up" if v == "thumbs_up" else v
-                              for v in feedback))  # fmt: skip
+        facts.append(" ".join(FEEDBACK.get(v, v) for v in feedback))
     return " · ".join(facts)
