@@ -79,6 +79,15 @@ def database_url() -> str:
     return normalize_database_url(os.environ.get(ENV_DATABASE_URL) or DEFAULT_DATABASE_URL)
 
 
+#: ClickHouse cluster mode: the cluster's name (from the servers' remote_servers); the DDL is then ON CLUSTER.
+ENV_CLICKHOUSE_CLUSTER = "OBS_CLICKHOUSE_CLUSTER"
+
+
+def clickhouse_cluster() -> str | None:
+    """The ClickHouse cluster obs's tables are created on (OBS_CLICKHOUSE_CLUSTER), None for one server."""
+    return os.environ.get(ENV_CLICKHOUSE_CLUSTER, "").strip() or None
+
+
 def prices_file() -> Path | None:
     """The price override file named by OBS_PRICES_FILE, if any."""
     value = os.environ.get(ENV_PRICES_FILE)

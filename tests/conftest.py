@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,19 @@ def postgres_url() -> str:
         pytest.skip(SKIP_POSTGRES)
     reset_postgres(POSTGRES_URL)
     return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def chdb_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """chdb's data folder: one per test process (chdb opens one folder per process, never a second one)."""
+    return tmp_path_factory.mktemp("chdb")
+
+
+@pytest.fixture
+def chdb_url(chdb_folder: Path, request: pytest.FixtureRequest) -> str:
+    """A blank embedded ClickHouse store: a new database in the process's chdb folder."""
+    pytest.importorskip("chdb", reason="ClickHouse tests need obs[clickhouse] (chdb)")
+    return f"chdb:///{chdb_folder}?database=t_{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -62,8 +62,12 @@ def create_engine(url: str | None = None) -> Engine:
         ) from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
+    if parsed.get_backend_name() in CLICKHOUSE_BACKENDS:
+        return _clickhouse_engine(parsed)
     if parsed.get_backend_name() != "postgresql":
-        raise StoreUrlError(parsed, f"obs stores calls in SQLite or PostgreSQL, not {parsed.get_backend_name()}")
+        raise StoreUrlError(
+            parsed, f"obs stores calls in SQLite, PostgreSQL or ClickHouse, not {parsed.get_backend_name()}"
+        )
     try:
         # Sessions in UTC, so date_trunc('day', ts) in the seed guide's SQL means the UTC day.
         connect_args = {} if "options" in parsed.query else {"options": "-c TimeZone=UTC"}
@@ -73,8 +77,24 @@ def create_engine(url: str | None = None) -> Engine:
 
 
 def dialect_of(url: str) -> str:
-    """ "sqlite" or "postgresql" for a store URL, without connecting."""
-    return make_url(config.normalize_database_url(url)).get_backend_name()
+    """ "sqlite", "postgresql" or "clickhouse" for a store URL, without connecting."""
+    backend = make_url(config.normalize_database_url(url)).get_backend_name()
+    return "clickhouse" if backend in CLICKHOUSE_BACKENDS else backend
+
+
+#: ClickHouse: embedded in the process (chdb:///folder) or a server over HTTP (clickhouse://host:8123/db).
+CLICKHOUSE_BACKENDS = ("chdb", "clickhouse")
+
+
+def _clickhouse_engine(url: URL) -> Engine:
+    try:
+        from obs.store.clickhouse import engine
+    except ModuleNotFoundError as exc:
+        raise StoreUrlError(url, f"ClickHouse needs obs[clickhouse] ({exc.name} is not installed)") from None
+    try:
+        return engine.create_engine(url)
+    except (ValueError, ModuleNotFoundError) as exc:
+        raise StoreUrlError(url, str(exc)) from None
 
 
 def _sqlite_engine(url: URL) -> Engine:

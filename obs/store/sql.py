@@ -43,7 +43,13 @@ def load(name: str, dialect: str) -> str:
     if text is None:
         known = ", ".join(names())
         raise UnknownQueryError(f"no query {name!r} for {dialect} in {config.SQL_DIR} (known: {known})")
+    if dialect == "clickhouse":  # chdb reads quotes in comments (e.g. "call's") as strings around a parameter
+        text = _without_comments(text)
     return FRAGMENT.sub(lambda m: _fragment(m.group(1), dialect), text)
+
+
+def _without_comments(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip()
 
 
 def _read(name: str, dialect: str) -> str | None:
@@ -58,8 +64,7 @@ def _fragment(name: str, dialect: str) -> str:
     text = _read(f"_{name}", dialect)
     if text is None:
         raise UnknownQueryError(f"no fragment sql/_{name}.sql for {{{{{name}}}}}")
-    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--")).strip()
-    return FRAGMENT.sub(lambda m: _fragment(m.group(1), dialect), text)  # fragments may hold fragments
+    return FRAGMENT.sub(lambda m: _fragment(m.group(1), dialect), _without_comments(text))  # may hold fragments
 
 
 def uses_filters(name: str, dialect: str) -> bool:

@@ -1,4 +1,5 @@
-"""The store: write batches of records, read a call or a trace, on SQLite or PostgreSQL."""
+"""The store: write batches of records, read a call or a trace, on SQLite or PostgreSQL (ClickHouse: its
+writes are ``obs.store.clickhouse.writes``)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,10 @@ class Store:
         self.engine: Engine = db.create_engine(url)
         self._max_variables: int | None = None
         if migrate:
-            db.ensure_schema(self.engine)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        (_clickhouse().migrate if self.dialect == "clickhouse" else db.ensure_schema)(self.engine)
 
     @property
     def dialect(self) -> str:
@@ -87,6 +91,9 @@ class Store:
         and INSERT ... ON CONFLICT DO NOTHING when some ids are already stored), executemany on SQLite.
         """
         self.codecs.finish(batch)  # done already when the writer made the batch
+        if self.dialect == "clickhouse":
+            calls, spans_, feedback_ = _clickhouse().write_encoded(self.engine, self.codecs, batch)
+            return BatchResult(calls, spans_, feedback_, len(batch) - calls - spans_ - feedback_)
         try:
             return self._write_encoded(batch, find_new=False)
         except _SomeKnown:  # a retry or a replay: write again, reading back which calls are new
@@ -193,6 +200,9 @@ class Store:
 
     def reset(self) -> None:
         """Delete every record (the schema and the alert rules stay); used by ``obs demo --reset``."""
+        if self.dialect == "clickhouse":
+            _clickhouse().reset(self.engine)
+            return
         with self.engine.begin() as connection:
             for table in reversed(metadata.sorted_tables):
                 if table.name != "alert_rules":  # configuration, not records
@@ -201,6 +211,9 @@ class Store:
     def set_costs(self, costs: Mapping[str, Decimal | None]) -> None:
         """Overwrite cost_usd of the given calls (used by recost)."""
         if not costs:
+            return
+        if self.dialect == "clickhouse":  # a new version of each row: ClickHouse's tables are not updated
+            _clickhouse().set_costs(self.engine, costs)
             return
         stmt = llm_calls.update().where(llm_calls.c.id == sa.bindparam("call_id")).values(cost_usd=sa.bindparam("cost"))
         with self.engine.begin() as connection, rollup.changing(connection, list(costs)):
@@ -265,6 +278,12 @@ class Store:
             last_ts=None if row["last_ts"] is None else as_utc(row["last_ts"]),
             size_bytes=int(size or 0) + wal,
         )
+
+
+def _clickhouse() -> Any:
+    from obs.store.clickhouse import writes  # when a ClickHouse store uses it: pyarrow and chdb are an extra
+
+    return writes
 
 
 def select_calls_with_content() -> sa.Select[Any]:
