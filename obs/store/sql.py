@@ -73,8 +73,10 @@ def uses_filters(name: str, dialect: str) -> bool:
 
 
 def bind_value(value: Any, dialect: str) -> Any:
-    """A parameter as the dialect stores it: datetimes in UTC, naive fixed-width text on SQLite."""
+    """A parameter as the dialect stores it: datetimes in UTC (naive on ClickHouse), fixed-width text on SQLite."""
     if isinstance(value, datetime):
+        if dialect == "clickhouse":  # naive UTC: ClickHouse does not read an offset in a DateTime64 literal
+            return to_utc(value).replace(tzinfo=None)
         return sqlite_text(value) if dialect == "sqlite" else to_utc(value)
     if isinstance(value, Decimal) and dialect == "sqlite":
         return float(value)

@@ -16,9 +16,12 @@ from obs.store.clickhouse.dialect import DEFAULT_DATABASE
 registry.register("chdb", "obs.store.clickhouse.dialect", "ChdbDialect")
 registry.register("clickhouse", "obs.store.clickhouse.dialect", "HttpDialect")
 
-#: Settings of every connection: reads see each row's latest version (FINAL), and an outer join's missing side is
-#: NULL as on the other databases (ClickHouse's default is the type's default value).
-SETTINGS = {"final": "1", "join_use_nulls": "1"}
+#: Settings of every connection, so that the SQL shared with the other databases means the same here: reads see
+#: each row's latest version (FINAL); an outer join's missing side is NULL (not the type's default value);
+#: CAST(NULL AS TEXT) is NULL (an unset filter); a bare UNION is UNION DISTINCT, as in standard SQL; a column's
+#: name means the column, not an alias of the same name (MIN(user_id) AS user_id).
+SETTINGS = {"final": "1", "join_use_nulls": "1", "cast_keep_nullable": "1", "union_default_mode": "'DISTINCT'",
+            "prefer_column_name_to_alias": "1"}  # fmt: skip
 
 
 def create_engine(url: URL) -> Engine:

@@ -1,0 +1,2 @@
+-- The UTC day of ts ({{day}}).
+toStartOfDay(ts, 'UTC')
