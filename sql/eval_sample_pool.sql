@@ -19,6 +19,6 @@ WHERE c.ts >= :start AND c.ts < :end
        OR (CAST(:errors AS INTEGER) = 1 AND c.status = 'error')
        OR (CAST(:refusals AS INTEGER) = 1 AND c.is_refusal)
        OR c.latency_ms > CAST(:slow_floor_ms AS INTEGER)
-       OR c.cost_usd > CAST(:expensive_usd AS NUMERIC))
-  AND NOT EXISTS (SELECT 1 FROM eval_cases e WHERE e.call_id = c.id)
+       OR c.cost_usd > CAST(:expensive_usd AS NUMERIC(20, 10)))
+  AND c.id NOT IN (SELECT e.call_id FROM eval_cases e)
 ORDER BY c.ts, c.id

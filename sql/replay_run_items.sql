@@ -1,7 +1,7 @@
 -- One replay run, call by call: the original and its replay side by side (the replay is missing when it could
 -- not be sent, e.g. a call without stored content). changed is NULL unless both calls succeeded.
-SELECT i.position, i.call_id, i.replay_id, CAST(i.changed AS INTEGER) AS changed, i.error,
-       o.feature, o.model AS model_before, r.model AS model_after,
+SELECT i.position AS position, i.call_id AS call_id, i.replay_id AS replay_id, CAST(i.changed AS INTEGER) AS changed,
+       i.error AS error, o.feature AS feature, o.model AS model_before, r.model AS model_after,
        o.status AS status_before, r.status AS status_after,
        CAST(o.is_refusal AS INTEGER) AS refusal_before, CAST(r.is_refusal AS INTEGER) AS refusal_after,
        o.finish_reason AS finish_before, r.finish_reason AS finish_after,

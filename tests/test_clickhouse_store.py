@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -145,3 +146,16 @@ def test_a_chdb_url_without_a_folder_says_what_is_expected() -> None:
     pytest.importorskip("chdb")
     with pytest.raises(StoreUrlError, match=r"chdb:///path/to/folder"):
         Store("chdb://")
+
+
+def test_a_new_store_has_the_default_alert_rules_in_its_control_store(chdb_url: str) -> None:
+    from obs.alerts import engine
+    from obs.alerts.rules import DEFAULT_RULES
+
+    store = Store(chdb_url)
+    assert [replace(r, id=None) for r in engine.load_rules(store)] == list(DEFAULT_RULES)
+    assert store.control.dialect.name == "sqlite"  # beside chdb: a SQLite file in its folder
+    with store.engine.connect() as connection:  # ClickHouse reads the same rows through its SQLite table engine
+        names = [row[0] for row in connection.exec_driver_sql("SELECT name FROM alert_rules ORDER BY id")]
+    assert names == [r.name for r in DEFAULT_RULES]
+    store.close()

@@ -52,7 +52,7 @@ class CheckReport:
 
 def load_rules(store: Store) -> list[Rule]:
     """Every rule in the store, in creation order."""
-    with store.engine.connect() as connection:
+    with store.control.connect() as connection:
         rows = connection.execute(sa.select(alert_rules).order_by(alert_rules.c.id)).mappings().all()
     return [_rule(row) for row in rows]
 
@@ -78,7 +78,7 @@ def save_rule(store: Store, rule: Rule) -> int:
     now = datetime.now(UTC)
     values = {k: v for k, v in asdict(rule).items() if k != "id"} | {"updated_at": now}
     try:
-        with store.engine.begin() as connection:
+        with store.control.begin() as connection:
             if rule.id is None:
                 result = connection.execute(alert_rules.insert().values(**values, created_at=now))
                 return int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -100,7 +100,7 @@ def set_enabled(store: Store, rule_id: int, enabled: bool) -> None:
 
 def delete_rule(store: Store, rule_id: int) -> None:
     """Delete a rule with its events and their queued notifications."""
-    with store.engine.begin() as connection:
+    with store.control.begin() as connection:
         events = sa.select(alert_events.c.id).where(alert_events.c.rule_id == rule_id)
         connection.execute(alert_notifications.delete().where(alert_notifications.c.event_id.in_(events)))
         connection.execute(alert_events.delete().where(alert_events.c.rule_id == rule_id))
@@ -169,7 +169,7 @@ def find(store: Store, rules: Sequence[Rule], at: datetime) -> dict[int | None, 
 @contextlib.contextmanager
 def _locked(store: Store) -> Iterator[sa.Connection]:
     """One check at a time (two cron jobs must not both open the same alert)."""
-    with store.engine.connect() as connection:
+    with store.control.connect() as connection:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
@@ -308,7 +308,7 @@ def deliver_pending(
         .where(n.status == "pending")
         .order_by(n.id)
     )
-    with store.engine.connect() as connection:
+    with store.control.connect() as connection:
         pending = [dict(row) for row in connection.execute(query).mappings()]
     delivered, errors = 0, []
     for item in pending:
@@ -324,7 +324,7 @@ def deliver_pending(
             delivered += 1
         else:
             errors.append(f"{item['target']}: {error}")
-        with store.engine.begin() as connection:
+        with store.control.begin() as connection:
             connection.execute(alert_notifications.update().where(n.id == item["id"]).values(**values))
     return delivered, errors
 

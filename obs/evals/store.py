@@ -24,8 +24,8 @@ from obs.evals.cases import (
     parse_labels,
 )
 from obs.records import Feedback, LLMCall, new_span_id
-from obs.store import queries, rollup, rows
-from obs.store.schema import eval_cases, feedback, llm_calls
+from obs.store import queries, rows
+from obs.store.schema import eval_cases, llm_calls
 from obs.store.store import Store, select_calls_with_content
 
 #: Call ids per ``IN (...)`` when loading the calls of a dataset.
@@ -82,7 +82,7 @@ class Evals:
         taken = {rule: sum(1 for p in picks if p.picked_by == rule) for rule in settings.rules}
         when = now or clock.now()
         if picks:
-            with self.store.engine.begin() as connection:
+            with self.store.control.begin() as connection:
                 connection.execute(
                     eval_cases.insert(),
                     [
@@ -111,14 +111,14 @@ class Evals:
 
     def get(self, case_id: int) -> EvalCase | None:
         """One eval case."""
-        with self.store.engine.connect() as connection:
+        with self.store.control.connect() as connection:
             row = connection.execute(sa.select(eval_cases).where(eval_cases.c.id == case_id)).mappings().first()
         return None if row is None else _case(row)
 
     def cases_of_call(self, call_id: str) -> list[EvalCase]:
         """Every eval case of a call (waiting, rejected, or in a dataset), oldest first."""
         stmt = sa.select(eval_cases).where(eval_cases.c.call_id == call_id).order_by(eval_cases.c.id)
-        with self.store.engine.connect() as connection:
+        with self.store.control.connect() as connection:
             return [_case(row) for row in connection.execute(stmt).mappings()]
 
     def open_call(self, call_id: str, *, now: datetime | None = None) -> EvalCase:
@@ -130,7 +130,7 @@ class Evals:
             raise EvalError(f"no call with id {call_id!r} in this store")
         when = now or clock.now()
         reasons = [rules.Reason("manual", "added from the call view").as_json()]
-        with self.store.engine.begin() as connection:
+        with self.store.control.begin() as connection:
             result = connection.execute(
                 eval_cases.insert().values(
                     call_id=call_id, status="candidate", reasons=reasons, created_at=when, updated_at=when
@@ -163,7 +163,7 @@ class Evals:
         values = {"dataset": name, "status": "accepted", "expected_output": expected_output,
                   "label": format_labels(parse_labels(labels)), "notes": notes or None, "reviewer": who,
                   "reviewed_at": when, "reject_reason": None, "updated_at": when}  # fmt: skip
-        with self.store.engine.begin() as connection:
+        with self.store.control.begin() as connection:
             if case.status == "candidate":
                 connection.execute(eval_cases.update().where(eval_cases.c.id == case.id).values(**values))
                 target, before = case.id, case
@@ -189,7 +189,7 @@ class Evals:
         if case.status != "candidate":
             raise EvalError(f"case {case_id} was already {case.status} by {case.reviewer or 'someone'}")
         when = now or clock.now()
-        with self.store.engine.begin() as connection:
+        with self.store.control.begin() as connection:
             connection.execute(
                 eval_cases.update()
                 .where(eval_cases.c.id == case.id)
@@ -206,20 +206,15 @@ class Evals:
 
     def undo(self, action: Undo) -> None:
         """Take back one accept or reject: the case returns to how it was, the reviewer's feedback goes."""
-        with self.store.engine.begin() as connection:
+        with self.store.control.begin() as connection:
             if action.before is None:
                 connection.execute(eval_cases.delete().where(eval_cases.c.id == action.case_id))
             elif action.action != "skip":
                 connection.execute(
                     eval_cases.update().where(eval_cases.c.id == action.case_id).values(**_row(action.before))
                 )
-            if action.feedback_id:
-                call_id = connection.execute(
-                    sa.select(feedback.c.call_id).where(feedback.c.id == action.feedback_id)
-                ).scalar()
-                connection.execute(feedback.delete().where(feedback.c.id == action.feedback_id))
-                if call_id:
-                    _refresh_user_feedback(connection, call_id)
+        if action.feedback_id:
+            self.store.remove_feedback(action.feedback_id)
 
     def _existing(self, case_id: int) -> EvalCase:
         case = self.get(case_id)
@@ -253,7 +248,7 @@ class Evals:
             .where(eval_cases.c.dataset == dataset, eval_cases.c.status == "accepted")
             .order_by(eval_cases.c.id)
         )
-        with self.store.engine.connect() as connection:
+        with self.store.control.connect() as connection:
             cases = [_case(row) for row in connection.execute(stmt).mappings()]
             calls = _calls(connection, [c.call_id for c in cases])
         return [_dataset_case(case, calls[case.call_id]) for case in cases if case.call_id in calls]
@@ -277,7 +272,7 @@ class Evals:
     ) -> None:
         """Edit a case's expected output, labels and notes."""
         self._existing(case_id)
-        with self.store.engine.begin() as connection:
+        with self.store.control.begin() as connection:
             connection.execute(
                 eval_cases.update()
                 .where(eval_cases.c.id == case_id)
@@ -293,7 +288,7 @@ class Evals:
         """Delete cases from their dataset (the calls stay; a removed call may be sampled again)."""
         if not case_ids:
             return 0
-        with self.store.engine.begin() as connection:
+        with self.store.control.begin() as connection:
             return int(connection.execute(eval_cases.delete().where(eval_cases.c.id.in_(list(case_ids)))).rowcount)
 
     def dedupe(self, dataset: str) -> list[int]:
@@ -383,12 +378,3 @@ def _dataset_case(case: EvalCase, call: LLMCall) -> DatasetCase:
         feature=call.feature,
         prompt_version=call.prompt_version,
     )
-
-
-def _refresh_user_feedback(connection: sa.Connection, call_id: str) -> None:
-    """llm_calls.user_feedback back to the latest feedback left on the call (NULL when none is left)."""
-    latest = connection.execute(
-        sa.select(feedback.c.value).where(feedback.c.call_id == call_id).order_by(feedback.c.ts.desc()).limit(1)
-    ).scalar()
-    with rollup.changing(connection, [call_id]):
-        connection.execute(llm_calls.update().where(llm_calls.c.id == call_id).values(user_feedback=latest))

@@ -161,7 +161,7 @@ def _item(store: Store, pending: _Pending, replay_id: str | None, error: str | N
 
 def _save(store: Store, run: ReplayRun) -> None:
     finished = clock.now()
-    with store.engine.begin() as connection:
+    with store.control.begin() as connection:
         connection.execute(
             replay_runs.insert().values(
                 id=run.id, name=run.name, created_at=run.created_at, finished_at=finished, provider=run.provider,
@@ -193,7 +193,7 @@ def _changed(item: RunItem) -> bool | None:
 def run_id_by_name(store: Store, name_or_id: str) -> str | None:
     """The id of the run with this name (or id), if any."""
     stmt = sa.select(replay_runs.c.id).where(sa.or_(replay_runs.c.name == name_or_id, replay_runs.c.id == name_or_id))
-    with store.engine.connect() as connection:
+    with store.control.connect() as connection:
         found = connection.execute(stmt).scalar()
     return None if found is None else str(found)
 
@@ -217,7 +217,7 @@ def open_run(store: Store, name_or_id: str) -> StoredRun:
     run_id = run_id_by_name(store, name_or_id)
     if run_id is None:
         raise ReplayError(f"no replay run named {name_or_id!r}")
-    with store.engine.connect() as connection:
+    with store.control.connect() as connection:
         row = connection.execute(sa.select(replay_runs).where(replay_runs.c.id == run_id)).mappings().one()
     return StoredRun(
         id=run_id,

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 
 from obs import config
 from obs.records import Feedback, LLMCall, Span, Trace
-from obs.store import db, rollup, rows, sql
-from obs.store.schema import as_utc, llm_call_content, llm_calls, llm_texts, metadata, spans
+from obs.store import db, pgcopy, rollup, rows, sql
+from obs.store.schema import as_utc, feedback, llm_call_content, llm_calls, llm_texts, metadata, spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,20 @@ class Store:
             self._migrate()
 
     def _migrate(self) -> None:
-        (_clickhouse().migrate if self.dialect == "clickhouse" else db.ensure_schema)(self.engine)
+        if self.dialect == "clickhouse":
+            _clickhouse().migrate(self.engine, self.control)
+        else:
+            db.ensure_schema(self.engine)
+
+    @functools.cached_property
+    def control(self) -> Engine:
+        """Where the tables people change live (eval cases, alert rules and events, replay runs): this store's own
+        database, or beside a ClickHouse store a SQLite or PostgreSQL one (``obs.store.clickhouse.control``)."""
+        if self.dialect != "clickhouse":
+            return self.engine
+        engine = db.create_engine(_clickhouse().control_url(self.engine))
+        _clickhouse().create_control(engine)
+        return engine
 
     @property
     def dialect(self) -> str:
@@ -68,6 +81,8 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if "control" in self.__dict__:
+            self.control.dispose()
 
     # --- writing --------------------------------------------------------------------------------------
 
@@ -148,7 +163,7 @@ class Store:
         if not values:
             return 0
         if self.dialect == "postgresql":
-            return _pg_copy(connection, codec, values, new_ids, (ahead or {}).get(codec.table.name))
+            return pgcopy.copy(connection, codec, values, new_ids, (ahead or {}).get(codec.table.name))
         # Many rows per INSERT: SQLite then runs each statement in one step with the GIL released, instead of
         # taking the GIL back between rows (which makes the writer threads wait for each other).
         per_statement = max(1, min(config.WRITE_CHUNK_ROWS, self._sqlite_variables(connection) // len(codec.columns)))
@@ -197,6 +212,21 @@ class Store:
             )
             with rollup.changing(connection, list(latest)):
                 connection.execute(stmt, [{"call_id": k, "value": v} for k, v in latest.items()])
+
+    def remove_feedback(self, feedback_id: str) -> None:
+        """Delete one feedback (a reviewer's verdict taken back); its call's user_feedback becomes the latest left."""
+        if self.dialect == "clickhouse":
+            _clickhouse().remove_feedback(self.engine, self.codecs, feedback_id)
+            return
+        with self.engine.begin() as connection:
+            call_id = connection.execute(sa.select(feedback.c.call_id).where(feedback.c.id == feedback_id)).scalar()
+            connection.execute(feedback.delete().where(feedback.c.id == feedback_id))
+            if call_id:
+                latest = connection.execute(
+                    sa.select(feedback.c.value).where(feedback.c.call_id == call_id).order_by(feedback.c.ts.desc())
+                ).scalar()
+                with rollup.changing(connection, [call_id]):
+                    connection.execute(llm_calls.update().where(llm_calls.c.id == call_id).values(user_feedback=latest))
 
     def reset(self) -> None:
         """Delete every record (the schema and the alert rules stay); used by ``obs demo --reset``."""
@@ -328,54 +358,6 @@ def _sqlite_insert_sql(table: str, columns: tuple[str, ...], rows: int, *, retur
     values = ", ".join([marks] * rows)
     tail = f" RETURNING {columns[0]}" if returning else ""
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} ON CONFLICT DO NOTHING{tail}"
-
-
-def _pg_copy(
-    connection: sa.Connection,
-    codec: rows.TableCodec,
-    values: list[tuple[Any, ...]],
-    new_ids: list[str] | None,
-    copy_text: bytearray | None = None,
-) -> int:
-    """COPY rows in (``copy_text``: the same rows formatted ahead, see ``Codecs.finish``); if some ids exist
-    already (a retry or a replay), COPY to a temp table and skip those."""
-    table, columns = codec.table.name, ", ".join(codec.columns)
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    if copy_text is not None and raw.info.encoding != "utf-8":  # formatted as UTF-8: the client must expect it
-        copy_text = None
-
-    def send(copy: psycopg.Copy) -> None:
-        if copy_text is not None:
-            copy.write(copy_text)
-            return
-        for row in values:
-            copy.write_row(row)
-
-    try:
-        with (
-            connection.begin_nested(),
-            raw.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-        ):
-            send(copy)
-        if new_ids is not None:
-            new_ids.extend(row[0] for row in values)
-        return len(values)
-    except psycopg.errors.UniqueViolation:
-        pass
-    with raw.cursor() as cursor:
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS obs_incoming_{table} (LIKE {table}) ON COMMIT DELETE ROWS")
-        cursor.execute(f"TRUNCATE obs_incoming_{table}")
-        with cursor.copy(f"COPY obs_incoming_{table} ({columns}) FROM STDIN") as copy:
-            send(copy)
-        tail = f" RETURNING {codec.columns[0]}" if new_ids is not None else ""
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM obs_incoming_{table} ON CONFLICT DO NOTHING{tail}"
-        )
-        if new_ids is not None:
-            new_ids.extend(row[0] for row in cursor.fetchall())
-        return max(int(cursor.rowcount), 0)
 
 
 _DRIVER_ERRORS = (psycopg.Error,)

@@ -24,17 +24,33 @@ from sqlalchemy.engine import Engine
 from obs import config
 from obs.records import Feedback
 from obs.store import rows, sql
-from obs.store.clickhouse import ddl
+from obs.store.clickhouse import control, ddl
 from obs.store.schema import Json, Money, UtcTimestamp, feedback, llm_call_content, llm_calls, spans
 
 #: Dollars have ten decimal places in ClickHouse (Decimal(20, 10)), as in the other stores.
 _TEN_PLACES = Decimal("1e-10")
 
 
-def migrate(engine: Engine) -> None:
+def control_url(engine: Engine) -> str:
+    """The URL of the control store of the ClickHouse store ``engine``."""
+    return control.control_url(engine.url, _database(engine))
+
+
+def create_control(engine: Engine) -> None:
+    """Create the control store's tables that are missing."""
+    control.create(engine)
+
+
+def migrate(engine: Engine, control_store: Engine) -> None:
     """Apply the DDL files this database has not had yet (ON CLUSTER with OBS_CLICKHOUSE_CLUSTER)."""
     with engine.connect() as connection:
-        ddl.apply(connection, config.clickhouse_cluster())
+        url = control_store.url.render_as_string(hide_password=False)
+        ddl.apply(connection, config.clickhouse_cluster(), url)
+
+
+def _database(engine: Engine) -> str:
+    with engine.connect() as connection:
+        return str(connection.exec_driver_sql("SELECT currentDatabase()").scalar())
 
 
 def write_encoded(engine: Engine, codecs: rows.Codecs, batch: rows.EncodedBatch) -> tuple[int, int, int]:
@@ -78,6 +94,27 @@ def set_costs(engine: Engine, costs: Mapping[str, Decimal | None]) -> None:
     if costs:
         with engine.connect() as connection:
             _new_versions(connection, "cost_usd", dict(costs), time.time_ns() // 1000)
+
+
+def remove_feedback(engine: Engine, codecs: rows.Codecs, feedback_id: str) -> None:
+    """Delete one feedback (a deleted version of its row); its call's user_feedback becomes the latest left."""
+    columns = codecs.feedback.columns
+    with engine.connect() as connection:
+        found = connection.exec_driver_sql(
+            f"SELECT {', '.join(columns)}, _version FROM feedback WHERE id = %s", (feedback_id,)
+        ).first()
+        if found is None:
+            return
+        version = max(time.time_ns() // 1000, int(found[-1]) + 1)
+        arrays = {name: _column([found[i]], feedback.c[name].type) for i, name in enumerate(columns)}
+        arrays["_deleted"] = pa.array([1], pa.uint8())
+        _insert_columns(connection, "feedback", arrays, version)
+        call_id = found[columns.index("call_id")]
+        if call_id:
+            latest = connection.exec_driver_sql(
+                "SELECT value FROM feedback WHERE call_id = %s ORDER BY ts DESC LIMIT 1", (call_id,)
+            ).scalar()
+            _new_versions(connection, "user_feedback", {call_id: latest}, version + 1)
 
 
 def reset(engine: Engine) -> None:

@@ -5,6 +5,7 @@ rendered by ``render``:
 
 * one server (``cluster=None``): ``{{table t}}`` is ``t``, ``{{engine E(args)}}`` is ``E(args)``, and
   ``{{on_cluster}}`` and ``{{distributed t key}}`` are nothing;
+* ``{{control t}}`` is the table engine reading table t of the control store (``obs.store.clickhouse.control``);
 * a cluster (``OBS_CLICKHOUSE_CLUSTER=name``): ``{{table t}}`` is ``t_local``, created ``ON CLUSTER name`` with the
   Replicated engine (its path in ZooKeeper or Keeper from the ``{shard}`` and ``{replica}`` macros), and
   ``{{distributed t key}}`` creates ``t`` as a Distributed table over ``t_local``, sharded by ``key``.
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from obs.store.clickhouse.control import engine_clause
+
 DDL_DIR = Path(__file__).resolve().parent
 TABLE = "obs_schema_migrations"
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*(.*?)\s*\}\}", re.DOTALL)
@@ -35,9 +38,9 @@ class Migration:
     name: str
     text: str
 
-    def statements(self, cluster: str | None = None) -> list[str]:
-        """The file's statements, rendered for one server or for ``cluster``."""
-        return statements(render(self.text, cluster))
+    def statements(self, cluster: str | None = None, control: str = "sqlite:///control.db") -> list[str]:
+        """The file's statements, rendered for one server or for ``cluster``, reading the control store ``control``."""
+        return statements(render(self.text, cluster, control))
 
 
 def migrations() -> list[Migration]:
@@ -49,8 +52,9 @@ def migrations() -> list[Migration]:
     return found
 
 
-def render(text: str, cluster: str | None = None) -> str:
-    """The DDL with its placeholders filled in, for one server (``cluster`` None) or a cluster."""
+def render(text: str, cluster: str | None = None, control: str = "sqlite:///control.db") -> str:
+    """The DDL with its placeholders filled in, for one server (``cluster`` None) or a cluster; ``{{control t}}``
+    reads table t of the control store at the URL ``control``."""
 
     def fill(match: re.Match[str]) -> str:
         word, argument = match.group(1), match.group(2)
@@ -60,6 +64,8 @@ def render(text: str, cluster: str | None = None) -> str:
             return f"{argument}_local" if cluster else argument
         if word == "engine":
             return _engine(argument, cluster, _table_of(text, match.start()))
+        if word == "control":
+            return engine_clause(control, argument)
         if word == "distributed":
             table, _, key = argument.partition(" ")
             if not cluster:
@@ -82,7 +88,7 @@ def _without_comments(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
 
 
-def apply(connection: sa.Connection, cluster: str | None = None) -> list[int]:
+def apply(connection: sa.Connection, cluster: str | None = None, control: str = "sqlite:///control.db") -> list[int]:
     """Run the DDL files this database has not had yet, in order; returns the versions applied."""
     on_cluster = f" ON CLUSTER {_quote(cluster)}" if cluster else ""
     engine = "ReplicatedMergeTree" if cluster else "MergeTree"  # the path and replica come from the macros' defaults
@@ -95,7 +101,7 @@ def apply(connection: sa.Connection, cluster: str | None = None) -> list[int]:
     for migration in migrations():
         if migration.version in done:
             continue
-        for statement in migration.statements(cluster):
+        for statement in migration.statements(cluster, control):
             connection.exec_driver_sql(statement)
         connection.exec_driver_sql(
             f"INSERT INTO {TABLE} (version, name) VALUES ({migration.version}, '{migration.name}')"
