@@ -5,4 +5,4 @@ FROM rollup_values
 WHERE ts >= :values_start AND ts < :values_end
 GROUP BY kind, value
 HAVING SUM(calls) > 0
-ORDER BY kind, calls DESC, value
+ORDER BY kind, SUM(calls) DESC, value

@@ -96,7 +96,7 @@ def test_recost_without_overrides_leaves_unknown_models_unpriced(store: Store, d
     [
         ("postgresql://postgres@127.0.0.1:1/nowhere", "cannot use the database at postgresql+psycopg://postgres@127.0.0.1:1/nowhere"),
         ("not a url", "is not a database URL"),
-        ("mysql://u@h/db", "obs stores calls in SQLite or PostgreSQL, not mysql"),
+        ("mysql://u@h/db", "obs stores calls in SQLite, PostgreSQL or ClickHouse, not mysql"),
         ("sqlite:////no/such/folder/obs.db", "folder /no/such/folder does not exist"),
     ],
 )  # fmt: skip

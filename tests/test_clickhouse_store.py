@@ -159,3 +159,24 @@ def test_a_new_store_has_the_default_alert_rules_in_its_control_store(chdb_url: 
         names = [row[0] for row in connection.exec_driver_sql("SELECT name FROM alert_rules ORDER BY id")]
     assert names == [r.name for r in DEFAULT_RULES]
     store.close()
+
+
+def test_the_rollups_stay_equal_to_the_calls_through_feedback_recost_and_a_feedback_removed(chdb_url: str) -> None:
+    from obs.store import queries
+
+    store = Store(chdb_url)
+    calls = [call(i, user_id=f"u{i % 3}", latency_ms=100 + 37 * i) for i in range(40)]
+    store.write_batch(calls)
+    store.write_batch(calls[:5])  # a retry: nothing counted twice
+    down = [Feedback(id=f"f{i}", ts=T0 + timedelta(hours=2), call_id=f"c{i:04d}", value="thumbs_down") for i in range(7)]
+    store.write_batch([], [], down)
+    store.set_costs({f"c{i:04d}": Decimal("0.5") for i in range(10, 20)})
+    store.remove_feedback("f3")
+    window = {"start": T0 - timedelta(days=1), "end": T0 + timedelta(days=1)}
+    rolled = queries.run("overview_kpis", db=store, **window).iloc[0]
+    raw = queries.run("overview_kpis_raw", db=store, **window).iloc[0]
+    assert (rolled["calls"], rolled["thumbs_down_rate"]) == (40, 6 / 40) == (raw["calls"], raw["thumbs_down_rate"])
+    assert rolled["spend"] == pytest.approx(raw["spend"]) == pytest.approx(10 * 0.5 + 30 * 0.0012345)
+    by_day = queries.run("daily_cost_by_feature", db=store, **window)
+    assert by_day["cost"].sum() == pytest.approx(raw["spend"])
+    store.close()

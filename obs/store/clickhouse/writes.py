@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from obs import config
 from obs.records import Feedback
-from obs.store import rows, sql
+from obs.store import rollup, rows, sql
 from obs.store.clickhouse import control, ddl
 from obs.store.schema import Json, Money, UtcTimestamp, feedback, llm_call_content, llm_calls, spans
 
@@ -67,6 +67,7 @@ def write_encoded(engine: Engine, codecs: rows.Codecs, batch: rows.EncodedBatch)
             position = codecs.calls.columns.index("user_feedback")
             calls = [_with(row, position, early.get(row[0], row[position])) for row in calls]
         _insert(connection, "llm_calls", codecs.calls.columns, calls, llm_calls, version)
+        rollup.add(connection, new_ids)  # INSERT ... SELECT over the rows just stored (SummingMergeTree adds up)
         if batch.texts:
             known_texts = _known(connection, "llm_texts", "hash", list(batch.texts))
             texts = [(k, v) for k, v in batch.texts.items() if k not in known_texts]
@@ -120,7 +121,14 @@ def remove_feedback(engine: Engine, codecs: rows.Codecs, feedback_id: str) -> No
 def reset(engine: Engine) -> None:
     """Delete every record (the schema stays)."""
     with engine.connect() as connection:
-        for table in ("llm_calls", "llm_call_content", "llm_texts", "spans", "feedback"):
+        for table in (
+            "llm_calls",
+            "llm_call_content",
+            "llm_texts",
+            "spans",
+            "feedback",
+            *(t.name for t in rollup.TABLES),
+        ):
             connection.exec_driver_sql(f"TRUNCATE TABLE IF EXISTS {table}")
 
 
@@ -148,7 +156,8 @@ def _new_versions(connection: sa.Connection, column: str, values: Mapping[str, A
     position = columns.index(column)
     changed = [_with(tuple(row[: len(columns)]), position, values[row[0]]) for row in current]
     versions = [max(version, int(row[-1]) + 1) for row in current]
-    _insert(connection, "llm_calls", columns, changed, llm_calls, versions)
+    with rollup.changing(connection, [row[0] for row in current]):  # the old version out, the new one in
+        _insert(connection, "llm_calls", columns, changed, llm_calls, versions)
 
 
 def _known(connection: sa.Connection, table: str, column: str, ids: Sequence[str]) -> set[str]:
