@@ -168,7 +168,8 @@ def test_the_rollups_stay_equal_to_the_calls_through_feedback_recost_and_a_feedb
     calls = [call(i, user_id=f"u{i % 3}", latency_ms=100 + 37 * i) for i in range(40)]
     store.write_batch(calls)
     store.write_batch(calls[:5])  # a retry: nothing counted twice
-    down = [Feedback(id=f"f{i}", ts=T0 + timedelta(hours=2), call_id=f"c{i:04d}", value="thumbs_down") for i in range(7)]
+    later = T0 + timedelta(hours=2)
+    down = [Feedback(id=f"f{i}", ts=later, call_id=f"c{i:04d}", value="thumbs_down") for i in range(7)]
     store.write_batch([], [], down)
     store.set_costs({f"c{i:04d}": Decimal("0.5") for i in range(10, 20)})
     store.remove_feedback("f3")
