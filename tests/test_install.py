@@ -216,3 +216,27 @@ def test_obs_proxy_says_which_extra_it_needs_then_records_a_call_once_installed(
     assert "Stopped." in out and "Traceback" not in out, out
     stats = installed.obs("stats", "--database-url", "sqlite:///proxy.db")
     assert re.search(r"^calls\s+1$", stats, re.MULTILINE), stats
+
+
+def test_a_clickhouse_store_says_which_extra_it_needs_then_records_into_chdb_once_installed(
+    installed: Installed,
+) -> None:
+    missing = installed.run(str(installed.venv / "bin" / "obs"), "stats", "--database-url", "chdb:///house", ok=False)
+    assert missing.returncode == 1 and "pip install 'obs[clickhouse]'" in missing.stderr, missing.stderr
+    installed.run(str(installed.venv / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "-q",
+                  "install", "-c", str(installed.constraints), f"{installed.wheel}[clickhouse]")  # fmt: skip
+    out = installed.python(
+        """
+        import openai, obs
+        from obs.demo.provider import DemoProvider
+        from obs.store.store import Store
+        obs.configure("chdb:///house")
+        with DemoProvider() as provider:
+            client = obs.wrap(openai.OpenAI(base_url=provider.url, api_key="not-needed", max_retries=0))
+            client.chat.completions.create(model="gpt-5-mini", messages=[{"role": "user", "content": "Export CSV?"}])
+        assert obs.flush(30), obs.stats()
+        stats = Store("chdb:///house").stats()
+        print(stats.calls, stats.total_cost_usd > 0, obs.stats().spooled)
+        """
+    )
+    assert out.split() == ["1", "True", "0"], out

@@ -203,6 +203,9 @@ class Recorder:
             if self._thread is not None and not self._thread.is_alive():
                 # The DB thread ends after the jobs queued before this one (no idle thread per old recorder).
                 threading.Thread(target=self._jobs.put, args=(_STOP_DB,), daemon=True).start()
+                # Its connections close now, not while the interpreter exits: an embedded database (chdb) that
+                # is torn down under a live connection crashes the process.
+                self._writer.disconnect()
         except Exception:  # pragma: no cover
             log.exception("obs: shutdown failed")
 

@@ -90,7 +90,7 @@ def _clickhouse_engine(url: URL) -> Engine:
     try:
         from obs.store.clickhouse import engine
     except ModuleNotFoundError as exc:
-        raise StoreUrlError(url, f"ClickHouse needs obs[clickhouse] ({exc.name} is not installed)") from None
+        raise StoreUrlError(url, f"ClickHouse needs {exc.name}: pip install 'obs[clickhouse]'") from None
     try:
         return engine.create_engine(url)
     except (ValueError, ModuleNotFoundError) as exc:

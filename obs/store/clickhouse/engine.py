@@ -19,9 +19,10 @@ registry.register("clickhouse", "obs.store.clickhouse.dialect", "HttpDialect")
 #: Settings of every connection, so that the SQL shared with the other databases means the same here: reads see
 #: each row's latest version (FINAL); an outer join's missing side is NULL (not the type's default value);
 #: CAST(NULL AS TEXT) is NULL (an unset filter); a bare UNION is UNION DISTINCT, as in standard SQL; a column's
-#: name means the column, not an alias of the same name (MIN(user_id) AS user_id).
+#: name means the column, not an alias of the same name (MIN(user_id) AS user_id); an aggregate over no rows is
+#: NULL (MAX(ts) of an empty store), not the type's default (1970-01-01).
 SETTINGS = {"final": "1", "join_use_nulls": "1", "cast_keep_nullable": "1", "union_default_mode": "'DISTINCT'",
-            "prefer_column_name_to_alias": "1"}  # fmt: skip
+            "prefer_column_name_to_alias": "1", "aggregate_functions_null_for_empty": "1"}  # fmt: skip
 
 
 def create_engine(url: URL) -> Engine:
