@@ -81,6 +81,8 @@ def database_url() -> str:
 
 #: ClickHouse cluster mode: the cluster's name (from the servers' remote_servers); the DDL is then ON CLUSTER.
 ENV_CLICKHOUSE_CLUSTER = "OBS_CLICKHOUSE_CLUSTER"
+#: Where a ClickHouse store's control tables live (eval cases, alert rules, replay runs): SQLite or PostgreSQL.
+ENV_CLICKHOUSE_CONTROL_URL = "OBS_CLICKHOUSE_CONTROL_URL"
 
 
 def clickhouse_cluster() -> str | None:

@@ -54,11 +54,16 @@ def chdb_url(chdb_folder: Path, request: pytest.FixtureRequest) -> str:
     return f"chdb:///{chdb_folder}?database=t_{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+#: The stores every dialect-parametrized test runs on: OBS_TEST_DIALECTS (comma-separated), by default SQLite and
+#: PostgreSQL; "chdb" adds ClickHouse embedded (issue 23: the suite does not pass on it yet).
+DIALECTS = [d.strip() for d in os.environ.get("OBS_TEST_DIALECTS", "sqlite,postgresql").split(",") if d.strip()]
+_URL_FIXTURES = {"sqlite": "sqlite_url", "postgresql": "postgres_url", "chdb": "chdb_url"}
+
+
+@pytest.fixture(params=DIALECTS)
 def db_url(request: pytest.FixtureRequest) -> str:
     """A blank database URL of each dialect."""
-    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
-    return str(request.getfixturevalue(name))
+    return str(request.getfixturevalue(_URL_FIXTURES[request.param]))
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from obs import config
 from obs.store.schema import alert_events, alert_notifications, alert_rules, eval_cases, replay_run_items, replay_runs
 
-ENV_CONTROL_URL = "OBS_CLICKHOUSE_CONTROL_URL"
+ENV_CONTROL_URL = config.ENV_CLICKHOUSE_CONTROL_URL
 #: The control tables, in creation order (a table before those that refer to it).
 TABLES = (eval_cases, alert_rules, alert_events, alert_notifications, replay_runs, replay_run_items)
 
