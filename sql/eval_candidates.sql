@@ -17,5 +17,5 @@ WHERE c.ts >= :start AND c.ts < :end
        OR c.cost_usd > :expensive_usd
        OR c.is_refusal
        OR LOWER(x.output_text) LIKE '%i don''t know%')
-ORDER BY random()
+ORDER BY {{random}}
 LIMIT :limit

@@ -4,8 +4,8 @@ INSERT INTO rollup_histograms (grain, ts, feature, model, source, metric, bucket
 SELECT grain, {{period}}, feature, model, source, metric, {{histogram_bucket}}, s * COUNT(*)
 FROM (
     SELECT g.grain, c.ts, COALESCE(c.feature, '') AS feature, c.model, c.source, m.metric,
-           CASE m.metric WHEN 'latency' THEN c.latency_ms
-                         WHEN 'ttft' THEN CASE WHEN c.stream THEN c.latency_ms_first_token END
+           CASE m.metric WHEN 'latency' THEN CAST(c.latency_ms AS DOUBLE PRECISION)
+                         WHEN 'ttft' THEN CASE WHEN c.stream THEN CAST(c.latency_ms_first_token AS DOUBLE PRECISION) END
                          ELSE CAST(c.cost_usd AS DOUBLE PRECISION) * 1000000000 END AS v,
            CAST(:sign AS INTEGER) AS s
     FROM llm_calls c
@@ -15,5 +15,4 @@ FROM (
 ) AS r
 WHERE v IS NOT NULL
 GROUP BY grain, 2, feature, model, source, metric, 7, s
-ON CONFLICT (grain, ts, feature, model, source, metric, bucket) DO UPDATE SET
-    calls = rollup_histograms.calls + excluded.calls
+{{rollup_histograms_upsert}}

@@ -13,4 +13,4 @@ FROM (
 ) AS r
 WHERE value IS NOT NULL
 GROUP BY 1, kind, value, s
-ON CONFLICT (ts, kind, value) DO UPDATE SET calls = rollup_values.calls + excluded.calls
+{{rollup_values_upsert}}

@@ -1,0 +1,1 @@
+-- ClickHouse: SummingMergeTree adds up the rows of a key; there is no upsert to write.
