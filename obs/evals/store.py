@@ -250,6 +250,7 @@ class Evals:
         )
         with self.store.control.connect() as connection:
             cases = [_case(row) for row in connection.execute(stmt).mappings()]
+        with self.store.engine.connect() as connection:  # the calls: in the store (on ClickHouse, not the control)
             calls = _calls(connection, [c.call_id for c in cases])
         return [_dataset_case(case, calls[case.call_id]) for case in cases if case.call_id in calls]
 
