@@ -10,6 +10,7 @@ so that it needs none (inserts are idempotent by id, updates are new versions of
 
 from __future__ import annotations
 
+import re
 import types
 from typing import Any
 
@@ -18,6 +19,25 @@ from sqlalchemy.engine import URL
 
 #: The database obs uses when the URL names none.
 DEFAULT_DATABASE = "obs"
+
+#: Settings of every connection, so that the SQL shared with the other databases means the same here: reads see
+#: each row's latest version (FINAL); an outer join's missing side is NULL (not the type's default value);
+#: CAST(NULL AS TEXT) is NULL (an unset filter); a bare UNION is UNION DISTINCT, as in standard SQL; a column's
+#: name means the column, not an alias of the same name (MIN(user_id) AS user_id); an aggregate over no rows is
+#: NULL (MAX(ts) of an empty store), not the type's default (1970-01-01).
+SETTINGS = {"final": "1", "join_use_nulls": "1", "cast_keep_nullable": "1", "union_default_mode": "'DISTINCT'",
+            "prefer_column_name_to_alias": "1", "aggregate_functions_null_for_empty": "1"}  # fmt: skip
+
+
+def database_of(url: URL) -> str:
+    """The ClickHouse database obs uses at this URL."""
+    if url.get_backend_name() != "chdb":
+        return url.database or "default"
+    name = url.query.get("database", DEFAULT_DATABASE)
+    name = name if isinstance(name, str) else name[0]
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"a ClickHouse database name is letters, digits and _ only, not {name!r}")
+    return name
 
 
 class HttpDialect(ClickHouseDialect):
@@ -53,6 +73,20 @@ class ChdbDialect(ClickHouseDialect):
         if not url.database:
             raise ValueError("a chdb URL names its data folder: chdb:///path/to/folder")
         return [url.database], {}
+
+    def on_connect_url(self, url: URL) -> Any:
+        """Each new connection uses the URL's database (created when missing) with obs's settings."""
+        database = database_of(url)
+
+        def prepare(dbapi_connection: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
+            cursor.execute(f"USE {database}")
+            for name, value in SETTINGS.items():
+                cursor.execute(f"SET {name} = {value}")
+            cursor.close()
+
+        return prepare
 
     def initialize(self, connection: Any) -> None:
         self.default_schema_name = connection.exec_driver_sql("SELECT currentDatabase()").scalar()
