@@ -90,7 +90,7 @@ def test_batch_replay_of_a_dataset_prints_the_summary_and_can_be_shown_again(
 ) -> None:
     ids = _recorded(store, demo, 5)
     now = datetime.now(UTC)
-    with store.engine.begin() as connection:
+    with store.control.begin() as connection:
         connection.execute(eval_cases.insert(), [
             {"dataset": "invoices", "call_id": i, "created_at": now, "updated_at": now} for i in ids
         ])  # fmt: skip

@@ -45,7 +45,7 @@ def _dataset(store: Store, demo: DemoProvider, name: str, n: int, failing: int) 
     bodies = [{"model": "gpt-5-mini", "messages": messages(q), "temperature": 0} for q in questions]
     ids = record_calls(_url(store), demo.url, bodies)
     now = datetime.now(UTC)
-    with store.engine.begin() as connection:
+    with store.control.begin() as connection:
         connection.execute(eval_cases.insert(), [
             {"dataset": name, "call_id": i, "status": "accepted", "created_at": now, "updated_at": now} for i in ids
         ])  # fmt: skip
@@ -108,7 +108,7 @@ def test_a_call_without_content_is_an_error_item_and_the_run_goes_on(store: Stor
     ids = _dataset(store, demo, "small", 3, failing=0)
     ts = datetime.now(UTC)
     store.write_batch([LLMCall(id="meta", trace_id="t", ts=ts, model="gpt-5-mini", content_state="metadata_only")])
-    with store.engine.begin() as connection:
+    with store.control.begin() as connection:
         connection.execute(eval_cases.insert().values(dataset="small", call_id="meta", created_at=ts, updated_at=ts))
     run = run_batch(store, Selection(dataset="small"), provider=Provider("d", demo.url, None, max_retries=0))
     errors = {item.original.id: item.error for item in run.items if item.failed}
