@@ -62,7 +62,10 @@ def changing(connection: sa.Connection, ids: Sequence[str]) -> Iterator[None]:
 def rebuild(connection: sa.Connection, progress: Callable[[int], None] | None = None) -> int:
     """Empty the rollups and add every stored call again; returns how many calls were added."""
     for table in TABLES:
-        connection.execute(table.delete())
+        if connection.dialect.name == "clickhouse":  # no DELETE of every row (a mutation) there
+            connection.exec_driver_sql(f"TRUNCATE TABLE {table.name}")
+        else:
+            connection.execute(table.delete())
     done, after = 0, ""
     while True:
         stmt = sa.select(llm_calls.c.id).where(llm_calls.c.id > after).order_by(llm_calls.c.id).limit(REBUILD_CHUNK)
