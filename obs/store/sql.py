@@ -59,6 +59,11 @@ def _read(name: str, dialect: str) -> str | None:
     return None
 
 
+def fragment(name: str, dialect: str) -> str:
+    """The text ``{{name}}`` stands for in a query of ``dialect`` (sql/_name.sql or its dialect's variant)."""
+    return _fragment(name, dialect)
+
+
 @functools.cache
 def _fragment(name: str, dialect: str) -> str:
     text = _read(f"_{name}", dialect)

@@ -223,7 +223,10 @@ class Store:
             connection.execute(feedback.delete().where(feedback.c.id == feedback_id))
             if call_id:
                 latest = connection.execute(
-                    sa.select(feedback.c.value).where(feedback.c.call_id == call_id).order_by(feedback.c.ts.desc())
+                    sa.select(feedback.c.value)
+                    .where(feedback.c.call_id == call_id)
+                    .order_by(feedback.c.ts.desc())
+                    .limit(1)
                 ).scalar()
                 with rollup.changing(connection, [call_id]):
                     connection.execute(llm_calls.update().where(llm_calls.c.id == call_id).values(user_feedback=latest))

@@ -7,11 +7,12 @@
 * Updates never mutate a table: feedback and recost insert a newer ``_version`` of the call's row, and the latest
   version wins at read (and at merge) time.
 * Reads are the ``Store``'s own: SQLAlchemy statements and ``sql/`` files, with ``join_use_nulls`` so an outer
-  join gives NULL as on the other databases (``obs.store.clickhouse.engine`` sets both on every connection).
+  join gives NULL as on the other databases (``obs.store.clickhouse.dialect`` sets both on every connection).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -25,15 +26,18 @@ from obs import config
 from obs.records import Feedback
 from obs.store import rollup, rows, sql
 from obs.store.clickhouse import control, ddl
+from obs.store.clickhouse.dialect import database_of
 from obs.store.schema import Json, Money, UtcTimestamp, feedback, llm_call_content, llm_calls, spans
 
+#: The ids in the JSON array parameter ``ids``, as a subquery (sql/_call_ids.clickhouse.sql, as the queries use it).
+_IDS = sql.fragment("call_ids", "clickhouse")
 #: Dollars have ten decimal places in ClickHouse (Decimal(20, 10)), as in the other stores.
 _TEN_PLACES = Decimal("1e-10")
 
 
 def control_url(engine: Engine) -> str:
     """The URL of the control store of the ClickHouse store ``engine``."""
-    return control.control_url(engine.url, _database(engine))
+    return control.control_url(engine.url, database_of(engine.url))
 
 
 def create_control(engine: Engine) -> None:
@@ -46,11 +50,6 @@ def migrate(engine: Engine, control_store: Engine) -> None:
     with engine.connect() as connection:
         url = control_store.url.render_as_string(hide_password=False)
         ddl.apply(connection, config.clickhouse_cluster(), url)
-
-
-def _database(engine: Engine) -> str:
-    with engine.connect() as connection:
-        return str(connection.exec_driver_sql("SELECT currentDatabase()").scalar())
 
 
 def write_encoded(engine: Engine, codecs: rows.Codecs, batch: rows.EncodedBatch) -> tuple[int, int, int]:
@@ -147,9 +146,8 @@ def _new_versions(connection: sa.Connection, column: str, values: Mapping[str, A
     columns = [c.name for c in llm_calls.columns]
     # As stored (JSON as its text, times naive UTC), not as SQLAlchemy decodes them: they go back in as they are.
     current = connection.exec_driver_sql(
-        f"SELECT {', '.join(columns)}, _version FROM llm_calls "
-        "WHERE id IN (SELECT arrayJoin(JSONExtract(%s, 'Array(String)')))",
-        (_json_list(list(values)),),
+        f"SELECT {', '.join(columns)}, _version FROM llm_calls WHERE id IN {_IDS.replace(':ids', '%s')}",
+        (json.dumps(list(values)),),
     ).all()
     if not current:
         return
@@ -165,17 +163,14 @@ def _known(connection: sa.Connection, table: str, column: str, ids: Sequence[str
     if not ids:
         return set()
     found = connection.execute(
-        sa.text(
-            f"SELECT {column} FROM {table} WHERE {column} IN (SELECT arrayJoin(JSONExtract(:ids, 'Array(String)')))"
-        ),
-        {"ids": _json_list(ids)},
+        sa.text(f"SELECT {column} FROM {table} WHERE {column} IN {_IDS}"), {"ids": json.dumps(list(ids))}
     )
     return {row[0] for row in found}
 
 
 def _latest_feedback(connection: sa.Connection, call_ids: Sequence[str]) -> dict[str, str]:
     """The latest feedback value of each call that has some (feedback may arrive before its call)."""
-    found = sql.execute(connection, "early_feedback", ids=_json_list(call_ids))
+    found = sql.execute(connection, "early_feedback", ids=json.dumps(list(call_ids)))
     return {row.call_id: row.value for row in found}
 
 
@@ -242,9 +237,3 @@ def _arrow_type(kind: Any) -> pa.DataType:
 
 def _with(row: tuple[Any, ...], position: int, value: Any) -> tuple[Any, ...]:
     return (*row[:position], value, *row[position + 1 :])
-
-
-def _json_list(values: Sequence[str]) -> str:
-    import json
-
-    return json.dumps(list(values))
